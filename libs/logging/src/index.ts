@@ -1,0 +1,3 @@
+export { createLogger, parseLogLevel, shorten, LOG_LEVELS } from './logger';
+export type { Logger, LoggerOptions, LogLevel } from './logger';
+export { LoggingError, InvalidLogLevelError } from './errors';

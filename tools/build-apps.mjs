@@ -1,0 +1,33 @@
+// Bundles each app (apps/NAME/src/main.ts) with esbuild into dist/apps/NAME/main.js.
+// Runs on `npm ci` (postinstall) so the apps are ready for PM2 right after install,
+// and as each app's Nx `build` target: `node tools/build-apps.mjs NAME`.
+import { build } from 'esbuild';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const wanted = process.argv.slice(2);
+const apps = (wanted.length ? wanted : readdirSync(join(root, 'apps'))).filter((name) =>
+  existsSync(join(root, 'apps', name, 'src', 'main.ts')),
+);
+
+for (const name of apps) {
+  const started = Date.now();
+  await build({
+    entryPoints: [join(root, 'apps', name, 'src', 'main.ts')],
+    outfile: join(root, 'dist', 'apps', name, 'main.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    tsconfig: join(root, 'tsconfig.base.json'),
+    // pm2 is only used by tools and tests; everything an app needs is bundled in.
+    external: ['pm2'],
+    define: { COLLAB_VERSION: JSON.stringify(pkg.version) },
+    logLevel: 'warning',
+  });
+  console.log(`built dist/apps/${name}/main.js in ${Date.now() - started} ms`);
+}

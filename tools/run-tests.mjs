@@ -1,0 +1,40 @@
+// `npm test`: type-check, run every project's Jest tests through Nx, then print one line
+// "N passed, N failed" summed over every suite (CI reads the last line).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const extra = process.argv.slice(2);
+const summaryDir = mkdtempSync(join(tmpdir(), 'collab-test-summary-'));
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', COLLAB_TEST_SUMMARY_DIR: summaryDir };
+
+function run(cmd, args) {
+  console.log(`\n> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  return r.status ?? 1;
+}
+
+let failedSteps = 0;
+if (run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) {
+  console.error('type check failed');
+  failedSteps++;
+}
+const nxStatus = run('npx', ['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...extra]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of readdirSync(summaryDir)) {
+  const s = JSON.parse(readFileSync(join(summaryDir, file), 'utf8'));
+  console.log(`  ${s.project.padEnd(28)} ${String(s.passed).padStart(5)} passed ${String(s.failed).padStart(4)} failed`);
+  passed += s.passed;
+  failed += s.failed;
+  skipped += s.skipped;
+}
+rmSync(summaryDir, { recursive: true, force: true });
+// A project that crashed before reporting, or a failed type check, must still fail the run.
+if (nxStatus !== 0 && failed === 0) failed = 1;
+failed += failedSteps;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
