@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from 'commander';
+
+/** A commander argument parser for an integer in [min, max], with a sentence naming the limits. */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const trimmed = value.trim();
+    const n = /^[-+]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+/** A commander argument parser for a number of seconds (fractions allowed) in [min, max]. */
+export function secondsIn(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const trimmed = value.trim().replace(/s$/, '');
+    const n = trimmed === '' ? Number.NaN : Number(trimmed);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be a number of seconds from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+/** The TCP port parser: 0 (any free port, for tests) to 65535. */
+export const port = integerIn(0, 65535);
