@@ -1,0 +1,75 @@
+import type { Socket } from 'node:net';
+import { connectHappyEyeballs, formatEndpoint, parseHostPort, type Family } from '@collab/address';
+import { ByteQueue } from './byte-queue';
+
+/** An open echo connection: the socket, who answered, and the bytes received so far. */
+export interface EchoConnection {
+  socket: Socket;
+  /** The server as `127.0.0.1:8081` or `[::1]:8081`. */
+  endpoint: string;
+  family: Family;
+  replies: ByteQueue;
+  /** Ends the connection; idempotent. */
+  close(): void;
+}
+
+/** How to reach the server. */
+export interface ConnectSettings {
+  /** What the user typed: a name or address, optionally with a port (`[::1]:8081`). */
+  target: string;
+  defaultPort: number;
+  family: 0 | 4 | 6;
+  timeoutMs: number;
+}
+
+/** Resolves and connects (every address, IPv6 and IPv4 raced), and starts queueing replies. */
+export async function openConnection(settings: ConnectSettings): Promise<EchoConnection> {
+  const { host, port } = parseHostPort(settings.target, settings.defaultPort);
+  const { socket, address, family } = await connectHappyEyeballs({
+    host,
+    port,
+    family: settings.family,
+    timeoutMs: settings.timeoutMs,
+  });
+  const replies = new ByteQueue();
+  socket.on('data', (chunk: Buffer) => replies.push(chunk));
+  socket.on('end', () => replies.fail(new ConnectionClosedError()));
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    replies.fail(new ConnectionClosedError(`the connection failed: ${error.code ?? error.message}`)),
+  );
+  return {
+    socket,
+    endpoint: formatEndpoint(address, port),
+    family,
+    replies,
+    close: () => {
+      if (!socket.destroyed) socket.destroy();
+    },
+  };
+}
+
+/** The server went away while a reply was expected. */
+export class ConnectionClosedError extends Error {
+  readonly code = 'COLLAB_ERR_CONNECTION_CLOSED';
+  readonly exitCode = 1;
+  constructor(message = 'the server closed the connection') {
+    super(message);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+/** Waits for exactly `bytes` bytes, or rejects after timeoutMs (the bytes stay queued). */
+export async function readReply(connection: EchoConnection, bytes: number, timeoutMs: number): Promise<Buffer | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      connection.replies.cancel();
+      resolve(undefined);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([connection.replies.read(bytes), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,145 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { familyOf, formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
+import { shorten, type Logger } from '@collab/logging';
+
+/** Settings of an EchoServer; limits carry their units in the name. */
+export interface EchoServerOptions {
+  host?: string;
+  port: number;
+  /** Connections served at once; one more is logged and closed. */
+  maxConnections: number;
+  /** A connection with no traffic for this long is closed; 0 turns the timeout off. */
+  idleTimeoutMs: number;
+  logger: Logger;
+  /** Longest message text shown in a `Received:` log line. */
+  maxLoggedChars?: number;
+}
+
+/** Why and how each open connection is shown in the logs. */
+interface Peer {
+  address: string;
+  port: number;
+  label: string;
+}
+
+/**
+ * RFC 862 echo over TCP: every byte read is written back unchanged. Backpressure as
+ * `pipe` does it: when the socket's write buffer is full, reading stops until it drains,
+ * so a client that sends but never reads holds at most one read chunk plus the write
+ * high-water mark in this process (the rest waits in the kernel's socket buffers).
+ */
+export class EchoServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private closing: Promise<void> | undefined;
+  private listenResult: ListenResult | undefined;
+
+  constructor(private readonly options: EchoServerOptions) {
+    if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) {
+      throw new RangeError('maxConnections must be a whole number of at least 1');
+    }
+    if (!Number.isFinite(options.idleTimeoutMs) || options.idleTimeoutMs < 0) {
+      throw new RangeError('idleTimeoutMs must be a number of milliseconds, 0 or more');
+    }
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Past listen(), errors on the listening socket are rare (EMFILE on accept); keep serving.
+    this.server.on('error', (error) => options.logger.error(`Server error: ${error.message}`));
+  }
+
+  /** Listens (dual stack on '::' by default) and logs the assignment's start line. */
+  async start(): Promise<ListenResult> {
+    const result = await listenDualStack(this.server, { host: this.options.host ?? '::', port: this.options.port });
+    this.listenResult = result;
+    const shown = result.dualStack ? `[::]:${result.port}` : formatEndpoint(result.address, result.port);
+    this.options.logger.info(`Server is listening on ${shown} (IPv${result.family})`);
+    return result;
+  }
+
+  /** The address actually listened on (the port is real even when 0 was asked for). */
+  get address(): ListenResult | undefined {
+    return this.listenResult;
+  }
+
+  /** Connections open now. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private accept(socket: Socket): void {
+    const address = normalizeAddress(socket.remoteAddress ?? '?');
+    const peer: Peer = { address, port: socket.remotePort ?? 0, label: `[${address}]:${socket.remotePort ?? 0}` };
+    const { logger } = this.options;
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.sockets.size >= this.options.maxConnections) {
+      logger.warn(`Connection limit (${this.options.maxConnections}) reached. Rejected connection from ${peer.label}`);
+      // Nothing is written: in the echo protocol any byte would be taken for an echo.
+      socket.on('error', () => undefined);
+      socket.end();
+      socket.setTimeout(1000, () => socket.destroy());
+      return;
+    }
+    this.sockets.add(socket);
+    logger.info(`Connection from [${peer.address}]: port [${peer.port}] (IPv${familyOf(peer.address) ?? 6})`);
+
+    if (this.options.idleTimeoutMs > 0) {
+      socket.setTimeout(this.options.idleTimeoutMs, () => {
+        logger.info(`Idle timeout: closing connection for ${peer.label}`);
+        socket.end();
+        socket.setTimeout(1000, () => socket.destroy());
+      });
+    }
+    socket.on('data', (chunk: Buffer) => this.echo(socket, peer, chunk));
+    // The client's half-close ends our side too, once every echoed byte is written.
+    socket.on('end', () => socket.end());
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      logger.debug(`Socket error for ${peer.label}: ${error.code ?? error.message}`);
+    });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      logger.info(`Connection closed for ${peer.label}`);
+    });
+  }
+
+  private echo(socket: Socket, peer: Peer, chunk: Buffer): void {
+    if (!socket.write(chunk)) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+    const { logger } = this.options;
+    if (logger.isEnabled('info')) logger.info(`Received: ${describeChunk(chunk, this.options.maxLoggedChars ?? 80)} from ${peer.label}`);
+  }
+
+  /**
+   * Stops accepting, half-closes every connection so clients see their last echoes,
+   * and destroys what is still open after graceMs. Idempotent.
+   */
+  close(graceMs = 2000): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const serverClosed = new Promise<void>((done) => this.server.close(() => done()));
+      for (const socket of this.sockets) socket.end();
+      const timer = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      void serverClosed.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+}
+
+/** The text of a received chunk for the log: shortened text, or its size when it is not text. */
+export function describeChunk(chunk: Buffer, maxChars: number): string {
+  const limit = 4 * maxChars;
+  let text = chunk.toString('utf8', 0, Math.min(chunk.length, limit));
+  // Cutting may split a multi-byte character; that is not a sign of binary data.
+  if (chunk.length > limit) text = text.replace(/\ufffd+$/, '');
+  // Control characters other than tab/newline, or invalid UTF-8 (U+FFFD): binary data.
+  if (/[\x00-\x08\x0b-\x1f\x7f\ufffd]/.test(text.replace(/\r\n/g, '\n'))) return `(${chunk.length} bytes of binary data)`;
+  return shorten(text.replace(/\r?\n$/, ''), maxChars);
+}
