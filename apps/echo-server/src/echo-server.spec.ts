@@ -92,6 +92,25 @@ describe('EchoServer', () => {
     ]);
   });
 
+  it('sums up received chunks past the per-second line budget in one line', async () => {
+    const { logger, lines } = logCapture();
+    const { port } = await startServer({ logger, maxReceivedLinesPerSecond: 2 });
+    const socket = await dial('127.0.0.1', port);
+    const clientPort = socket.localPort;
+    for (const word of ['one', 'two', 'three', 'four', 'five']) {
+      socket.write(word);
+      await readExactly(socket, word.length);
+    }
+    socket.end();
+    await waitFor(() => lines.some((l) => l.startsWith('[INFO] Connection closed')));
+    const received = lines.filter((l) => l.startsWith('[INFO] Received:'));
+    expect(received).toEqual([
+      `[INFO] Received: one from [127.0.0.1]:${clientPort}`,
+      `[INFO] Received: two from [127.0.0.1]:${clientPort}`,
+      `[INFO] Received: 3 more chunks (13 bytes) from [127.0.0.1]:${clientPort}, not shown one by one`,
+    ]);
+  });
+
   it('logs IPv6 clients with their IPv6 address', async () => {
     const { logger, lines } = logCapture();
     const { port } = await startServer({ logger });

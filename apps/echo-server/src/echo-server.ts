@@ -13,13 +13,22 @@ export interface EchoServerOptions {
   logger: Logger;
   /** Longest message text shown in a `Received:` log line. */
   maxLoggedChars?: number;
+  /**
+   * `Received:` lines per connection per second; chunks past it are counted and summed up
+   * in one line, so a bulk transfer cannot flood the log or slow the echo down.
+   */
+  maxReceivedLinesPerSecond?: number;
 }
 
-/** Why and how each open connection is shown in the logs. */
+/** Each open connection as the logs show it, and its `Received:` line budget. */
 interface Peer {
   address: string;
   port: number;
   label: string;
+  windowStart: number;
+  linesInWindow: number;
+  quietChunks: number;
+  quietBytes: number;
 }
 
 /**
@@ -67,7 +76,15 @@ export class EchoServer {
 
   private accept(socket: Socket): void {
     const address = normalizeAddress(socket.remoteAddress ?? '?');
-    const peer: Peer = { address, port: socket.remotePort ?? 0, label: `[${address}]:${socket.remotePort ?? 0}` };
+    const peer: Peer = {
+      address,
+      port: socket.remotePort ?? 0,
+      label: `[${address}]:${socket.remotePort ?? 0}`,
+      windowStart: 0,
+      linesInWindow: 0,
+      quietChunks: 0,
+      quietBytes: 0,
+    };
     const { logger } = this.options;
     if (this.closing) {
       socket.destroy();
@@ -99,6 +116,7 @@ export class EchoServer {
     });
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.flushQuietChunks(peer);
       logger.info(`Connection closed for ${peer.label}`);
     });
   }
@@ -108,8 +126,29 @@ export class EchoServer {
       socket.pause();
       socket.once('drain', () => socket.resume());
     }
-    const { logger } = this.options;
-    if (logger.isEnabled('info')) logger.info(`Received: ${describeChunk(chunk, this.options.maxLoggedChars ?? 80)} from ${peer.label}`);
+    if (!this.options.logger.isEnabled('info')) return;
+    const now = Date.now();
+    if (now - peer.windowStart >= 1000) {
+      this.flushQuietChunks(peer);
+      peer.windowStart = now;
+      peer.linesInWindow = 0;
+    }
+    if (peer.linesInWindow < (this.options.maxReceivedLinesPerSecond ?? 20)) {
+      peer.linesInWindow++;
+      this.options.logger.info(`Received: ${describeChunk(chunk, this.options.maxLoggedChars ?? 80)} from ${peer.label}`);
+    } else {
+      peer.quietChunks++;
+      peer.quietBytes += chunk.length;
+    }
+  }
+
+  private flushQuietChunks(peer: Peer): void {
+    if (peer.quietChunks === 0) return;
+    this.options.logger.info(
+      `Received: ${peer.quietChunks} more chunks (${peer.quietBytes} bytes) from ${peer.label}, not shown one by one`,
+    );
+    peer.quietChunks = 0;
+    peer.quietBytes = 0;
   }
 
   /**
