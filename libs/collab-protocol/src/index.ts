@@ -1,0 +1,31 @@
+export {
+  PROTOCOL_VERSION,
+  MessageType,
+  SyncType,
+  ErrorCode,
+  DEFAULT_ERROR_MESSAGES,
+  isKnownErrorCode,
+  isMessageType,
+  isSyncType,
+} from './message-type';
+export { CollabProtocolError, ProtocolError, BadDocumentNameError, InvalidMessageError } from './errors';
+export type {
+  Message,
+  SyncMessage,
+  AwarenessMessage,
+  AuthMessage,
+  QueryAwarenessMessage,
+  HelloMessage,
+  WelcomeMessage,
+  ErrorMessage,
+  AckMessage,
+  PingMessage,
+  PongMessage,
+} from './messages';
+export { makeErrorMessage } from './messages';
+export { encodeMessage, encodeMessageFrame } from './message-encoder';
+export { decodeMessage, messageTypeName } from './message-decoder';
+export { DEFAULT_DOCUMENT, MAX_DOCUMENT_NAME_LENGTH, validateDocumentName, isValidDocumentName } from './document-name';
+export { checkHello, makeHello, makeWelcome, checkWelcome } from './handshake';
+export type { HelloCheckOptions, HelloDecision, WelcomeCheckOptions, WelcomeDecision } from './handshake';
+export { describeServerError, isRetryableErrorCode } from './server-error';
