@@ -29,3 +29,5 @@ export { DEFAULT_DOCUMENT, MAX_DOCUMENT_NAME_LENGTH, validateDocumentName, isVal
 export { checkHello, makeHello, makeWelcome, checkWelcome } from './handshake';
 export type { HelloCheckOptions, HelloDecision, WelcomeCheckOptions, WelcomeDecision } from './handshake';
 export { describeServerError, isRetryableErrorCode } from './server-error';
+export { CollabSession, sessionError } from './collab-session';
+export type { CollabSessionOptions, SessionEnd } from './collab-session';
