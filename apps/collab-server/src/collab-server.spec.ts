@@ -1,0 +1,260 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { ErrorCode, MessageType, SyncType, type ErrorMessage } from '@collab/collab-protocol';
+import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
+
+afterEach(cleanup);
+
+const errorOf = (messages: readonly { type: MessageType }[]) =>
+  messages.find((m): m is ErrorMessage => m.type === MessageType.Error);
+
+describe('CollabServer', () => {
+  it('lets clients on 127.0.0.1 and ::1 edit one document and converge', async () => {
+    const { port } = await startServer();
+    const a = await connectClient(port, { host: '127.0.0.1', name: 'ann' });
+    const b = await connectClient(port, { host: '::1', name: 'bob' });
+    a.doc.getText('content').insert(0, 'hello ');
+    b.doc.getText('content').insert(0, 'world');
+    await waitFor(() => a.text() === b.text() && a.text().length === 11, 'convergence');
+    expect(a.text()).toMatch(/hello |world/);
+    await a.session.whenSaved();
+    await b.session.whenSaved();
+  });
+
+  it('acknowledges each change once it is stored, and temp.txt holds the text', async () => {
+    const { server, port, dataDir } = await startServer();
+    const a = await connectClient(port);
+    a.doc.getText('content').insert(0, 'durable line\n');
+    await a.session.whenSaved();
+    expect(a.session.ackedChanges).toBe(a.session.sentChanges);
+    await server.close();
+    expect(readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toBe('durable line\n');
+  });
+
+  it('sends the current document to a new client', async () => {
+    const { port } = await startServer();
+    const a = await connectClient(port);
+    a.doc.getText('content').insert(0, 'already here');
+    await a.session.whenSaved();
+    const b = await connectClient(port);
+    expect(b.text()).toBe('already here');
+  });
+
+  it('keeps documents apart by name', async () => {
+    const { port, dataDir, server } = await startServer();
+    const a = await connectClient(port, { document: 'notes' });
+    const b = await connectClient(port, { document: 'temp' });
+    a.doc.getText('content').insert(0, 'in notes');
+    await a.session.whenSaved();
+    expect(b.text()).toBe('');
+    await server.close();
+    expect(readFileSync(join(dataDir, 'notes.txt'), 'utf8')).toBe('in notes');
+  });
+
+  it('refuses client 11 with ERROR 1 and the assignment log line', async () => {
+    const { port, lines } = await startServer();
+    const clients = [];
+    for (let i = 0; i < 10; i++) clients.push(await connectClient(port));
+    const eleventh = await rawClient(port);
+    await eleventh.closed;
+    expect(errorOf(eleventh.messages)).toEqual({ type: MessageType.Error, code: 1, message: 'Server is full. Please try again later.' });
+    expect(lines.some((l) => /^\[WARN\] Server full\. Rejected connection from 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    clients[0]!.doc.getText('content').insert(0, 'still fine');
+    await clients[0]!.session.whenSaved();
+  });
+
+  it('logs the assignment lines for a client session', async () => {
+    const { port, lines } = await startServer();
+    const a = await connectClient(port, { host: '::1' });
+    const b = await connectClient(port);
+    a.doc.getText('content').insert(0, 'hi there');
+    await waitFor(() => b.text() === 'hi there', 'relay');
+    a.close();
+    await waitFor(() => lines.some((l) => l.startsWith('[INFO] Client [::1]:')), 'disconnect line');
+    const aLabel = /\[INFO\] New client connected: (\[::1\]:\d+)/.exec(lines.join('\n'))![1];
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '[INFO] Created temp.txt',
+        expect.stringMatching(/^\[INFO\] Server listening on port \d+$/),
+        `[INFO] Accepted connection from ${aLabel}`,
+        `[INFO] New client connected: ${aLabel}`,
+        `[INFO] Sent current document to client ${aLabel}`,
+        `[UPDATE] Document updated by ${aLabel}: hi there`,
+        expect.stringMatching(/^\[INFO\] Broadcasted update to client 127\.0\.0\.1:\d+$/),
+        `[INFO] Client ${aLabel} disconnected`,
+      ]),
+    );
+  });
+
+  it('relays presence and announces its removal when a client leaves', async () => {
+    const { port } = await startServer();
+    const a = await connectClient(port, { name: 'ann' });
+    const b = await connectClient(port, { name: 'bob' });
+    a.awareness.setLocalStateField('user', { name: 'ann' });
+    await waitFor(() => b.awareness.getStates().get(a.doc.clientID)?.user?.name === 'ann', 'presence relayed');
+    a.close();
+    await waitFor(() => !b.awareness.getStates().has(a.doc.clientID), 'presence removed');
+  });
+
+  it('answers QUERY_AWARENESS and PING', async () => {
+    const { port } = await startServer();
+    const a = await connectClient(port);
+    a.awareness.setLocalStateField('user', { name: 'ann' });
+    await new Promise((r) => setTimeout(r, 50));
+    const raw = await rawClient(port);
+    raw.hello();
+    raw.send({ type: MessageType.QueryAwareness });
+    raw.send({ type: MessageType.Ping });
+    await waitFor(() => raw.messages.some((m) => m.type === MessageType.Pong), 'PONG');
+    expect(raw.messages.filter((m) => m.type === MessageType.Awareness).length).toBeGreaterThanOrEqual(1);
+    expect(raw.messages[0]).toMatchObject({ type: MessageType.Welcome, document: 'temp', version: 1 });
+  });
+
+  it('merges edits made offline when a client reconnects', async () => {
+    const { port } = await startServer();
+    const a = await connectClient(port);
+    const b = await connectClient(port);
+    a.doc.getText('content').insert(0, 'base');
+    await waitFor(() => b.text() === 'base', 'first sync');
+    b.close();
+    b.doc.getText('content').insert(4, ' offline');
+    a.doc.getText('content').insert(0, 'online ');
+    const again = await connectClient(port, { doc: b.doc });
+    await again.session.whenSaved();
+    await waitFor(() => a.text() === b.text(), 'merge');
+    expect(a.text()).toBe('online base offline');
+  });
+
+  it('requires the token when one is set', async () => {
+    const { port } = await startServer({ token: 's3cret' });
+    const wrong = await rawClient(port);
+    wrong.hello('temp', 'nope');
+    await wrong.closed;
+    expect(errorOf(wrong.messages)?.code).toBe(ErrorCode.AuthFailed);
+    const right = await connectClient(port, { token: 's3cret' });
+    expect(right.session.isSynced).toBe(true);
+  });
+
+  it('closes a connection that sends no HELLO in time with ERROR 8', async () => {
+    const { port } = await startServer({ handshakeTimeoutMs: 100 });
+    const raw = await rawClient(port);
+    await raw.closed;
+    expect(errorOf(raw.messages)?.code).toBe(ErrorCode.Timeout);
+  });
+
+  it('closes an idle client with ERROR 8', async () => {
+    const { port } = await startServer({ idleTimeoutMs: 150 });
+    const raw = await rawClient(port);
+    raw.hello();
+    await raw.closed;
+    expect(errorOf(raw.messages)?.code).toBe(ErrorCode.Timeout);
+  });
+
+  it('drops a client that does not read, and the others go on', async () => {
+    const { port, lines } = await startServer({ maxSendBufferBytes: 256 * 1024 });
+    const writer = await connectClient(port);
+    const reader = await connectClient(port);
+    const stuck = await rawClient(port);
+    stuck.hello();
+    await waitFor(() => stuck.messages.length > 0, 'welcome');
+    stuck.socket.pause();
+    const text = writer.doc.getText('content');
+    for (let i = 0; i < 200 && !lines.some((l) => l.includes('is not reading')); i++) {
+      text.insert(text.length, 'x'.repeat(64 * 1024));
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => lines.some((l) => l.includes('is not reading')), 'slow client dropped', 20_000);
+    await writer.session.whenSaved();
+    await waitFor(() => reader.text().length === text.length, 'reader kept up', 20_000);
+  }, 30_000);
+
+  it('sends ERROR 9 to clients on shutdown after storing everything', async () => {
+    const { server, port, dataDir } = await startServer();
+    const raw = await rawClient(port);
+    raw.hello();
+    const a = await connectClient(port);
+    a.doc.getText('content').insert(0, 'last words');
+    await a.session.whenSaved();
+    await server.close();
+    await raw.closed;
+    expect(errorOf(raw.messages)?.code).toBe(ErrorCode.ShuttingDown);
+    expect(readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toBe('last words');
+  });
+
+  it('loads an existing temp.txt and says so', async () => {
+    const first = await startServer();
+    const a = await connectClient(first.port);
+    a.doc.getText('content').insert(0, 'from before');
+    await a.session.whenSaved();
+    await first.server.close();
+    const second = await startServer({ dataDir: first.dataDir });
+    expect(second.lines).toContain('[INFO] Loaded existing content from temp.txt');
+    const b = await connectClient(second.port);
+    expect(b.text()).toBe('from before');
+  });
+});
+
+describe('CollabServer bad input', () => {
+  async function withBystander() {
+    const srv = await startServer();
+    const bystander = await connectClient(srv.port);
+    let n = 0;
+    const keepEditing = async () => {
+      bystander.doc.getText('content').insert(bystander.text().length, `${n++},`);
+      await bystander.session.whenSaved();
+    };
+    await keepEditing();
+    return { ...srv, bystander, keepEditing };
+  }
+
+  const cases: Array<[string, (raw: Awaited<ReturnType<typeof rawClient>>) => void, ErrorCode]> = [
+    ['a zero-length frame', (raw) => raw.socket.write(Buffer.from([0, 0, 0, 0])), ErrorCode.ProtocolError],
+    ['a header announcing more than the maximum frame', (raw) => raw.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])), ErrorCode.FrameTooLarge],
+    ['an unknown message type', (raw) => raw.socket.write(Buffer.from([0, 0, 0, 1, 50])), ErrorCode.ProtocolError],
+    ['a message before HELLO', (raw) => raw.send({ type: MessageType.Ping }), ErrorCode.ProtocolError],
+    ['an unsupported protocol version', (raw) => raw.send({ type: MessageType.Hello, version: 9, document: 'temp', clientName: 'x', token: '' }), ErrorCode.UnsupportedVersion],
+    ['a document name that escapes the data directory', (raw) => raw.hello('../etc/passwd'), ErrorCode.BadDocumentName],
+    ['a second HELLO', (raw) => (raw.hello(), raw.hello()), ErrorCode.ProtocolError],
+    ['an undecodable Yjs update', (raw) => (raw.hello(), raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: Uint8Array.from([200, 1, 2, 3, 4, 5, 6, 7]) })), ErrorCode.ProtocolError],
+    ['a server-to-client message type', (raw) => (raw.hello(), raw.send({ type: MessageType.Ack, count: 1 })), ErrorCode.ProtocolError],
+  ];
+
+  it.each(cases)('answers %s with the matching ERROR and leaves the others undisturbed', async (_name, misbehave, code) => {
+    const { port, bystander, keepEditing } = await withBystander();
+    const before = bystander.text();
+    const raw = await rawClient(port);
+    misbehave(raw);
+    await raw.closed;
+    expect(errorOf(raw.messages)?.code).toBe(code);
+    expect(bystander.text()).toBe(before);
+    await keepEditing();
+    expect(bystander.session.isEnded).toBe(false);
+  });
+
+  it('survives random bytes from many connections', async () => {
+    const { port, bystander, keepEditing } = await withBystander();
+    for (let i = 0; i < 30; i++) {
+      const raw = await rawClient(port);
+      const junk = Buffer.from(Array.from({ length: 1 + ((i * 37) % 200) }, (_, k) => (k * 131 + i * 17) & 0xff));
+      raw.socket.end(junk);
+      await raw.closed;
+      await keepEditing();
+    }
+    const fresh = await connectClient(port);
+    expect(fresh.text()).toBe(bystander.text());
+  });
+
+  it('keeps the document unchanged by a refused update', async () => {
+    const { port, bystander } = await withBystander();
+    const raw = await rawClient(port);
+    raw.hello();
+    const other = new Y.Doc();
+    other.getText('content').insert(0, 'sneaky');
+    const good = Y.encodeStateAsUpdate(other);
+    const broken = good.slice(0, good.length - 3);
+    raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: broken });
+    await raw.closed;
+    expect(bystander.text()).not.toContain('sneaky');
+  });
+});

@@ -1,0 +1,231 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
+import { DEFAULT_DOCUMENT, encodeMessageFrame, ErrorCode, makeErrorMessage } from '@collab/collab-protocol';
+import { DocumentStore } from '@collab/persistence';
+import { DEFAULT_MAX_FRAME_BYTES } from '@collab/framing';
+import type { Logger } from '@collab/logging';
+import { ClientConnection, type ConnectionHost } from './client-connection';
+import { SharedDocument, type DocumentPeer } from './shared-document';
+
+/** Settings of a CollabServer; limits carry their units in the name. */
+export interface CollabServerOptions {
+  host?: string;
+  port: number;
+  /** Where NAME.txt and the update logs live. */
+  dataDir: string;
+  /** Clients connected at once; one more gets ERROR 1. */
+  maxClients: number;
+  maxFrameBytes?: number;
+  /** A client silent this long is closed with ERROR 8; 0 never. */
+  idleTimeoutMs: number;
+  handshakeTimeoutMs?: number;
+  /** Unsent output past which a client that does not read is dropped. */
+  maxSendBufferBytes?: number;
+  /** How long a document stays loaded after its last client leaves. */
+  unloadAfterMs?: number;
+  /** Shared secret clients must send in HELLO; none when undefined or ''. */
+  token?: string;
+  /** Log size past which a document is compacted (persistence default otherwise). */
+  compactBytes?: number;
+  serverName: string;
+  logger: Logger;
+}
+
+/** The default document could not be loaded or created at start. */
+export class DefaultDocumentError extends Error {
+  readonly code = 'COLLAB_ERR_DEFAULT_DOCUMENT';
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(`Error opening file ${file}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'DefaultDocumentError';
+  }
+}
+
+interface OpenDocument {
+  loading: Promise<SharedDocument>;
+  unloadTimer?: NodeJS.Timeout;
+}
+
+/**
+ * The collab daemon: accepts clients (dual stack), hands each to a ClientConnection, and keeps
+ * the documents they edit loaded while anyone uses them. The default document `temp` is loaded
+ * at start, as the assignment's server loaded temp.txt.
+ */
+export class CollabServer implements ConnectionHost {
+  readonly logger: Logger;
+  private readonly server: Server;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly documents = new Map<string, OpenDocument>();
+  /** Documents being written out and closed; a client asking for one waits, then reloads it. */
+  private readonly unloading = new Map<string, Promise<void>>();
+  private store: DocumentStore | undefined;
+  private closing: Promise<void> | undefined;
+  private listenResult: ListenResult | undefined;
+
+  constructor(private readonly options: CollabServerOptions) {
+    if (!Number.isInteger(options.maxClients) || options.maxClients < 1) throw new RangeError('maxClients must be a whole number of at least 1');
+    if (!(options.idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be a number of milliseconds, 0 or more');
+    this.logger = options.logger;
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (error) => this.logger.error(`Server error: ${error.message}`));
+  }
+
+  /** Opens the data directory (taking its lock), loads `temp`, and listens. */
+  async start(): Promise<ListenResult> {
+    const textFile = join(this.options.dataDir, `${DEFAULT_DOCUMENT}.txt`);
+    const existed = existsSync(textFile);
+    this.store = await DocumentStore.open({
+      dataDir: this.options.dataDir,
+      compactBytes: this.options.compactBytes,
+      onWarning: (message) => this.logger.warn(message),
+    });
+    try {
+      const temp = await this.openDocument(DEFAULT_DOCUMENT);
+      if (!existed) await temp.flushText();
+      this.logger.info(existed ? `Loaded existing content from ${DEFAULT_DOCUMENT}.txt` : `Created ${DEFAULT_DOCUMENT}.txt`);
+      this.scheduleUnload(DEFAULT_DOCUMENT);
+    } catch (error) {
+      await this.store.close().catch(() => undefined);
+      throw new DefaultDocumentError(`${DEFAULT_DOCUMENT}.txt`, error);
+    }
+    try {
+      this.listenResult = await listenDualStack(this.server, { host: this.options.host ?? '::', port: this.options.port });
+    } catch (error) {
+      await this.store.close().catch(() => undefined);
+      throw error;
+    }
+    this.logger.info(`Server listening on port ${this.listenResult.port}`);
+    return this.listenResult;
+  }
+
+  /** The address actually listened on. */
+  get address(): ListenResult | undefined {
+    return this.listenResult;
+  }
+
+  /** Clients connected now (in the handshake or editing). */
+  get clientCount(): number {
+    return this.connections.size;
+  }
+
+  /** Loads the named document, or finds it loaded; cancels a pending unload. */
+  openDocument(name: string): Promise<SharedDocument> {
+    const open = this.documents.get(name);
+    if (open) {
+      clearTimeout(open.unloadTimer);
+      open.unloadTimer = undefined;
+      return open.loading;
+    }
+    const unloading = this.unloading.get(name);
+    if (unloading) return unloading.then(() => this.openDocument(name));
+    if (!this.store || this.closing) return Promise.reject(new Error('the server is shutting down'));
+    const loading = this.store.openFiles(name).then(
+      (stored) =>
+        new SharedDocument(name, stored, {
+          onTextChanged: (peer, summary) => this.logger.update(`Document updated by ${peer.label}: ${summary}`),
+          onRelayed: (recipients) => this.logRelay(recipients),
+        }),
+    );
+    const entry: OpenDocument = { loading };
+    this.documents.set(name, entry);
+    loading.catch(() => {
+      if (this.documents.get(name) === entry) this.documents.delete(name);
+    });
+    return loading;
+  }
+
+  /** Called by a connection once it has closed. */
+  connectionClosed(connection: ClientConnection, document: SharedDocument | undefined): void {
+    if (!this.connections.delete(connection)) return;
+    this.logger.info(`Client ${connection.label} disconnected`);
+    if (document && document.peerCount === 0) this.scheduleUnload(document.name);
+  }
+
+  /**
+   * Graceful stop: no new clients, ERROR 9 to everyone, every stored edit flushed, every
+   * document's text file written, the data directory unlocked. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const connection of this.connections) connection.fail(ErrorCode.ShuttingDown, 'The server is shutting down.');
+      const documents = [...this.documents.values()];
+      this.documents.clear();
+      await Promise.all(
+        documents.map(async (entry) => {
+          clearTimeout(entry.unloadTimer);
+          const document = await entry.loading.catch(() => undefined);
+          await document?.settled();
+          await document?.close().catch((error: Error) => this.logger.error(`Error closing document ${document.name}: ${error.message}`));
+        }),
+      );
+      await this.store?.close().catch((error: Error) => this.logger.error(`Error closing the data directory: ${error.message}`));
+      await serverClosed;
+      this.logger.info('Server shut down');
+    })();
+    return this.closing;
+  }
+
+  private accept(socket: Socket): void {
+    const label = formatEndpoint(normalizeAddress(socket.remoteAddress ?? '?'), socket.remotePort ?? 0);
+    socket.on('error', () => undefined);
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.logger.info(`Accepted connection from ${label}`);
+    if (this.connections.size >= this.options.maxClients) {
+      this.logger.warn(`Server full. Rejected connection from ${label}`);
+      socket.end(encodeMessageFrame(makeErrorMessage(ErrorCode.ServerFull)));
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
+    const connection = new ClientConnection(
+      socket,
+      label,
+      {
+        serverName: this.options.serverName,
+        maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+        idleTimeoutMs: this.options.idleTimeoutMs,
+        maxSendBufferBytes: this.options.maxSendBufferBytes ?? 64 * 1024 * 1024,
+        token: this.options.token || undefined,
+      },
+      this,
+    );
+    this.connections.add(connection);
+    this.logger.info(`New client connected: ${label}`);
+  }
+
+  private logRelay(recipients: readonly DocumentPeer[]): void {
+    // Past 10 recipients a line each would drown the log: those go to debug.
+    const level = recipients.length > 10 ? 'debug' : 'info';
+    if (!this.logger.isEnabled(level)) return;
+    for (const peer of recipients) this.logger[level](`Broadcasted update to client ${peer.label}`);
+  }
+
+  private scheduleUnload(name: string): void {
+    const entry = this.documents.get(name);
+    if (!entry || this.closing) return;
+    clearTimeout(entry.unloadTimer);
+    entry.unloadTimer = setTimeout(() => {
+      void entry.loading.then(async (document) => {
+        if (document.peerCount > 0 || this.documents.get(name) !== entry || this.closing) return;
+        this.documents.delete(name);
+        const unloading = (async () => {
+          await document.settled();
+          await document.close().catch((error: Error) => this.logger.error(`Error closing document ${name}: ${error.message}`));
+          this.logger.debug(`Unloaded document ${name}`);
+        })();
+        this.unloading.set(name, unloading);
+        await unloading;
+        this.unloading.delete(name);
+      });
+    }, this.options.unloadAfterMs ?? 60_000);
+    entry.unloadTimer.unref();
+  }
+}
