@@ -1,0 +1,120 @@
+// The entry point: one DocumentStore per data directory, holding its lock, handing out each
+// document once (concurrent opens of one name share the load).
+
+import { mkdir, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DirLock } from './dir-lock';
+import { validateDocumentName } from './document-name';
+import { InvalidOptionError, StoreClosedError, toStorageError } from './errors';
+import { nodeFsOps, type FsOps } from './fs-ops';
+import { DocumentFiles, type DocumentSettings, type StoredDocument } from './stored-document';
+
+/** Default log size past which a document is compacted into its snapshot: 4 MiB. */
+export const DEFAULT_COMPACT_BYTES = 4 * 1024 * 1024;
+
+/** Default delay between a change and the text file write that shows it. */
+export const DEFAULT_TEXT_DEBOUNCE_MS = 200;
+
+/** Options of DocumentStore.open. */
+export interface StoreOptions {
+  /** Directory holding NAME.txt, NAME.log, NAME.snapshot, NAME.meta; created if missing. */
+  dataDir: string;
+  /** Log size in bytes past which the document becomes the new snapshot (default 4 MiB). */
+  compactBytes?: number;
+  /** Longest wait between a change and the text file write (default 200 ms). */
+  textDebounceMs?: number;
+  /** Receives warnings: torn log tails cut off, hand edits applied, failed background writes. */
+  onWarning?: (message: string) => void;
+  /** The write-side file system calls; tests inject faults here (default node:fs/promises). */
+  fs?: FsOps;
+  /** false fsyncs each record on its own, for benchmarks only (default true: group commit). */
+  groupCommit?: boolean;
+}
+
+function checkOptions(options: StoreOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options must be an object');
+  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new InvalidOptionError('dataDir must be a non-empty path');
+  const { compactBytes, textDebounceMs } = options;
+  if (compactBytes !== undefined && !(typeof compactBytes === 'number' && compactBytes > 0)) {
+    throw new InvalidOptionError(`compactBytes must be a positive number of bytes (got ${String(compactBytes)})`);
+  }
+  if (textDebounceMs !== undefined && !(typeof textDebounceMs === 'number' && Number.isFinite(textDebounceMs) && textDebounceMs >= 0)) {
+    throw new InvalidOptionError(`textDebounceMs must be a finite number of milliseconds, 0 or more (got ${String(textDebounceMs)})`);
+  }
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new InvalidOptionError('onWarning must be a function');
+  if (options.groupCommit !== undefined && typeof options.groupCommit !== 'boolean') throw new InvalidOptionError('groupCommit must be a boolean');
+}
+
+/** Durable storage for the named documents of one data directory; takes the directory's lock. */
+export class DocumentStore {
+  private readonly documents = new Map<string, Promise<DocumentFiles>>();
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    /** Absolute, symlink-free path of the data directory. */
+    readonly dataDir: string,
+    private readonly lock: DirLock,
+    private readonly settings: DocumentSettings,
+  ) {}
+
+  /** Opens the store; throws LockedError (COLLAB_ERR_LOCKED) when another live process holds the directory. */
+  static async open(options: StoreOptions): Promise<DocumentStore> {
+    checkOptions(options);
+    let dataDir = resolve(options.dataDir);
+    try {
+      await mkdir(dataDir, { recursive: true });
+      dataDir = await realpath(dataDir);
+    } catch (err) {
+      throw toStorageError(err, 'create the data directory', dataDir);
+    }
+    const lock = await DirLock.acquire(dataDir);
+    const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, 'CollabStorageWarning'));
+    return new DocumentStore(dataDir, lock, {
+      dataDir,
+      fs: options.fs ?? nodeFsOps,
+      compactBytes: options.compactBytes ?? DEFAULT_COMPACT_BYTES,
+      textDebounceMs: options.textDebounceMs ?? DEFAULT_TEXT_DEBOUNCE_MS,
+      groupCommit: options.groupCommit ?? true,
+      warn: onWarning,
+    });
+  }
+
+  /** Loads document `name` (creating it when it has no files); the same object while it stays open. */
+  openDocument(name: string): Promise<StoredDocument> {
+    return this.openFiles(name);
+  }
+
+  /** Like openDocument, with the test and tooling extras (flushText, compact). */
+  openFiles(name: string): Promise<DocumentFiles> {
+    if (this.closing) return Promise.reject(new StoreClosedError(`document store ${this.dataDir}`));
+    try {
+      validateDocumentName(name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const open = this.documents.get(name);
+    // A document being closed is loaded afresh once its close has written everything.
+    if (open) return open.then((d) => (d.isClosing ? d.close().catch(() => undefined).then(() => this.openFiles(name)) : d));
+    const loading: Promise<DocumentFiles> = DocumentFiles.load(name, this.settings, () => {
+      if (this.documents.get(name) === loading) this.documents.delete(name);
+    });
+    loading.catch(() => {
+      if (this.documents.get(name) === loading) this.documents.delete(name);
+    });
+    this.documents.set(name, loading);
+    return loading;
+  }
+
+  /** Closes every document (each writes its text file), then releases the lock; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const results = await Promise.allSettled(
+        [...this.documents.values()].map((loading) => loading.then((d) => d.close(), () => undefined)),
+      );
+      await this.lock.release();
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,207 @@
+// The append-only log of one document's Yjs updates (records framed by record-codec.ts).
+//
+// Group commit: the first append starts a write at once (after the current microtask, so
+// appends made in the same tick share it); appends that arrive while a write+fdatasync runs
+// wait and all go into the next one. One loop does every write, so nothing interleaves or is
+// reordered, and exclusive tasks (compaction) run between two commits.
+//
+// Writes are positional at the end of the committed bytes. After a failed write or fsync the
+// bytes past that point are unknown (partly written, or dropped by the kernel after an EIO),
+// so the next commit first cuts the file back to the committed size.
+
+import { constants } from 'node:fs';
+import { StoreClosedError, toStorageError } from './errors';
+import { writeFully, type FsFile, type FsOps } from './fs-ops';
+import { encodeRecord } from './record-codec';
+
+interface PendingRecord {
+  frame: Uint8Array;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface PendingTask {
+  run: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** How an UpdateLog commits. */
+export interface UpdateLogOptions {
+  fs: FsOps;
+  /** false: one record per write+fdatasync (the baseline group commit is measured against). */
+  groupCommit?: boolean;
+  /** Called after each successful commit, with the log's size; may queue a task. */
+  onCommitted?: (sizeBytes: number) => void;
+}
+
+/** An open update log that appends records durably, many per fsync. */
+export class UpdateLog {
+  private committed: number;
+  private dirtyTail = false;
+  private records: PendingRecord[] = [];
+  private tasks: PendingTask[] = [];
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  /** Number of fdatasync calls made by commits; for tests and benchmarks. */
+  syncCount = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly file: FsFile,
+    size: number,
+    private readonly options: UpdateLogOptions,
+  ) {
+    this.committed = size;
+  }
+
+  /**
+   * Opens (creating if needed) the log at `path` whose first `validBytes` bytes were read back
+   * intact; anything after them is cut off before the first append.
+   */
+  static async open(path: string, validBytes: number, fileBytes: number, options: UpdateLogOptions): Promise<UpdateLog> {
+    let file: FsFile;
+    try {
+      file = await options.fs.open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    } catch (err) {
+      throw toStorageError(err, 'open', path);
+    }
+    const log = new UpdateLog(path, file, validBytes, options);
+    if (fileBytes > validBytes) {
+      try {
+        await file.truncate(validBytes);
+        await file.sync();
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        throw toStorageError(err, 'cut the damaged tail off', path);
+      }
+    }
+    return log;
+  }
+
+  /** Bytes of intact, durable records in the log. */
+  get sizeBytes(): number {
+    return this.committed;
+  }
+
+  /** Appends one record; resolves once it is fsynced, rejects with a StorageError if it may not be. */
+  append(payload: Uint8Array): Promise<void> {
+    if (this.closed || this.closing) return Promise.reject(new StoreClosedError(`update log ${this.path}`));
+    const frame = encodeRecord(payload);
+    return new Promise<void>((resolve, reject) => {
+      this.records.push({ frame, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Runs `task` between two commits, with no write in flight; used for compaction. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreClosedError(`update log ${this.path}`));
+    return new Promise<T>((resolve, reject) => {
+      this.tasks.push({ run: task, resolve: resolve as (value: unknown) => void, reject });
+      this.kick();
+    });
+  }
+
+  /** Empties the log durably; call only inside `exclusive`, once its records are safe elsewhere. */
+  async reset(): Promise<void> {
+    try {
+      await this.file.truncate(0);
+    } catch (err) {
+      this.dirtyTail = true;
+      throw toStorageError(err, 'truncate', this.path);
+    }
+    // From here the file is empty in the page cache; only its durability is pending.
+    this.committed = 0;
+    this.dirtyTail = true;
+    try {
+      await this.file.sync();
+    } catch (err) {
+      throw toStorageError(err, 'fsync', this.path);
+    }
+    this.dirtyTail = false;
+  }
+
+  /** Resolves when every queued record and task is done. */
+  drain(): Promise<void> {
+    if (!this.running && this.records.length === 0 && this.tasks.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Refuses new appends, waits for the queued ones, closes the file; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.drain();
+      this.closed = true;
+      try {
+        await this.file.close();
+      } catch (err) {
+        throw toStorageError(err, 'close', this.path);
+      }
+    })();
+    return this.closing;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    queueMicrotask(() => void this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    while (this.tasks.length > 0 || this.records.length > 0) {
+      // One task, then one batch: a steady stream of appends cannot starve compaction.
+      const task = this.tasks.shift();
+      if (task) {
+        try {
+          task.resolve(await task.run());
+        } catch (err) {
+          task.reject(err);
+        }
+      }
+      if (this.records.length > 0) {
+        const batch = this.options.groupCommit === false ? this.records.splice(0, 1) : this.records.splice(0);
+        try {
+          await this.commit(batch);
+        } catch (err) {
+          for (const r of batch) r.reject(err);
+          continue;
+        }
+        for (const r of batch) r.resolve();
+        this.options.onCommitted?.(this.committed);
+      }
+    }
+    this.running = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async commit(batch: PendingRecord[]): Promise<void> {
+    let data: Uint8Array;
+    if (batch.length === 1) {
+      data = batch[0].frame;
+    } else {
+      data = Buffer.concat(batch.map((r) => r.frame));
+    }
+    let step = 'write to';
+    try {
+      if (this.dirtyTail) {
+        step = 'cut the unacknowledged tail off';
+        await this.file.truncate(this.committed);
+        await this.file.sync();
+        this.dirtyTail = false;
+      }
+      step = 'write to';
+      this.dirtyTail = true;
+      await writeFully(this.file, data, this.committed);
+      step = 'fsync';
+      await this.file.datasync();
+      this.syncCount++;
+    } catch (err) {
+      throw toStorageError(err, step, this.path);
+    }
+    this.dirtyTail = false;
+    this.committed += data.length;
+  }
+}
