@@ -12,6 +12,32 @@ function pick(names) {
 module.exports = {
   apps: [
     {
+      name: 'collab-server',
+      script: path.join(__dirname, 'dist/apps/collab-server/main.js'),
+      // The data directory is the working directory: temp.txt lands here, as in the assignment.
+      cwd: process.env.COLLAB_CWD || __dirname,
+      instances: 1,
+      exec_mode: 'fork',
+      autorestart: true,
+      wait_ready: true,
+      listen_timeout: 10000,
+      // Shutdown flushes and fsyncs every document; it takes well under this.
+      kill_timeout: 8000,
+      restart_delay: 200,
+      max_restarts: 50,
+      min_uptime: 2000,
+      env: pick([
+        'COLLAB_HOST',
+        'COLLAB_PORT',
+        'COLLAB_DATA_DIR',
+        'COLLAB_MAX_CLIENTS',
+        'COLLAB_MAX_FRAME',
+        'COLLAB_IDLE_TIMEOUT',
+        'COLLAB_TOKEN',
+        'LOG_LEVEL',
+      ]),
+    },
+    {
       name: 'echo-server',
       script: path.join(__dirname, 'dist/apps/echo-server/main.js'),
       cwd: process.env.ECHO_CWD || __dirname,

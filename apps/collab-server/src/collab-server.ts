@@ -126,7 +126,9 @@ export class CollabServer implements ConnectionHost {
     const loading = this.store.openFiles(name).then(
       (stored) =>
         new SharedDocument(name, stored, {
-          onTextChanged: (peer, summary) => this.logger.update(`Document updated by ${peer.label}: ${summary}`),
+          onTextChanged: (peer, summary) => {
+            if (this.logger.isEnabled('update')) this.logger.update(`Document updated by ${peer.label}: ${summary()}`);
+          },
           onRelayed: (recipients) => this.logRelay(recipients),
         }),
     );

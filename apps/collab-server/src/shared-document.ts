@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import { TEXT_NAME, type DocumentFiles } from '@collab/persistence';
 import { encodeMessageFrame, MessageType, SyncType, type Message } from '@collab/collab-protocol';
-import { summariseTextEvent } from './update-summary';
+import { summariseUpdate } from './update-summary';
 
 /** What a document needs of each client connected to it. */
 export interface DocumentPeer {
@@ -16,8 +16,8 @@ export interface DocumentPeer {
 
 /** Hooks for the logs; the document itself does no logging. */
 export interface DocumentEvents {
-  /** A client's change reached the text (`summary` is what it inserted or deleted). */
-  onTextChanged(peer: DocumentPeer, summary: string): void;
+  /** A client's change reached the document; `summary()` says what it inserted or deleted. */
+  onTextChanged(peer: DocumentPeer, summary: () => string): void;
   /** A change was relayed to these peers. */
   onRelayed(recipients: readonly DocumentPeer[]): void;
 }
@@ -45,7 +45,6 @@ export class SharedDocument {
     // The server is no one in the document: it only relays other people's presence.
     this.awareness.setLocalState(null);
     stored.doc.on('update', this.relayUpdate);
-    stored.doc.getText(TEXT_NAME).observe(this.reportTextChange);
     this.awareness.on('update', this.relayAwareness);
   }
 
@@ -103,6 +102,7 @@ export class SharedDocument {
     }
     // Parts waiting for a missing dependency change no text yet but must be stored as well:
     // the client was told nothing about them and counts on the ACK.
+    if (changed) this.events.onTextChanged(peer, () => summariseUpdate(update));
     if (changed || this.doc.store.pendingStructs !== pendingStructs || this.doc.store.pendingDs !== pendingDs) {
       this.lastAppend = this.stored.append(update);
       return this.lastAppend;
@@ -134,7 +134,6 @@ export class SharedDocument {
   /** Detaches from the Y.Doc and closes the stored document (writes NAME.txt); idempotent through the store. */
   async close(): Promise<void> {
     this.doc.off('update', this.relayUpdate);
-    this.doc.getText(TEXT_NAME).unobserve(this.reportTextChange);
     this.awareness.off('update', this.relayAwareness);
     this.awareness.destroy();
     await this.stored.close();
@@ -146,11 +145,6 @@ export class SharedDocument {
     const frame = encodeMessageFrame({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
     for (const p of recipients) p.sendFrame(frame);
     this.events.onRelayed(recipients);
-  };
-
-  private readonly reportTextChange = (event: Y.YTextEvent, transaction: Y.Transaction) => {
-    const origin = transaction.origin as DocumentPeer | null;
-    if (origin && this.peers.has(origin)) this.events.onTextChanged(origin, summariseTextEvent(event));
   };
 
   private readonly relayAwareness = (

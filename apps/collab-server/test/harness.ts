@@ -48,7 +48,7 @@ export async function startServer(overrides: Partial<CollabServerOptions> = {}):
     maxClients: 10,
     idleTimeoutMs: 0,
     serverName: 'collab-server test',
-    logger: createLogger({ level: 'debug', stream }),
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'debug', stream }),
     ...overrides,
   });
   const { port } = await server.start();

@@ -55,6 +55,8 @@ export class CollabSession extends EventEmitter {
   ) {
     super();
     this.awareness = options.awareness;
+    // Keystrokes are small frames that must leave at once: no Nagle delay on TCP streams.
+    (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     this.detach = readFrames(stream, (payload) => this.onFrame(payload), (error) => this.end({ error }), {
       maxFrameBytes: MAX_FRAME_BYTES_LIMIT,
     });

@@ -31,3 +31,5 @@ export type { HelloCheckOptions, HelloDecision, WelcomeCheckOptions, WelcomeDeci
 export { describeServerError, isRetryableErrorCode } from './server-error';
 export { CollabSession, sessionError } from './collab-session';
 export type { CollabSessionOptions, SessionEnd } from './collab-session';
+export { ReconnectingClient } from './reconnecting-client';
+export type { ReconnectingClientOptions, ConnectionState } from './reconnecting-client';
