@@ -7,9 +7,11 @@ const libs = ['cli', 'framing', 'address', 'logging', 'persistence', 'collab-pro
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.[tj]s$': [require.resolve('@swc/jest'), { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    '^.+\\.m?[tj]s$': [require.resolve('@swc/jest'), { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
   },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // ESM-only packages the client uses; swc turns them into CommonJS for Jest.
+  transformIgnorePatterns: ['/node_modules/(?!(string-width|get-east-asian-width|strip-ansi|ansi-regex)/)'],
   testMatch: ['**/?(*.)+(spec|test).ts'],
   moduleNameMapper: Object.fromEntries(
     libs.map((name) => [`^@collab/${name}$`, path.join(root, 'libs', name, 'src', 'index.ts')]),

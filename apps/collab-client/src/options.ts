@@ -1,0 +1,67 @@
+import { userInfo } from 'node:os';
+import { Command, Option } from 'commander';
+import { configureProgram, port, VERSION } from '@collab/cli';
+import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
+
+/** What the collab client's command line and environment ask for. */
+export interface CollabClientCliOptions {
+  host: string;
+  port: number;
+  doc: string;
+  name: string;
+  token?: string;
+  lines?: boolean;
+  print?: boolean;
+  append?: string;
+  timeout: number;
+}
+
+function defaultName(): string {
+  try {
+    return userInfo().username || 'someone';
+  } catch {
+    return process.env.USER ?? 'someone';
+  }
+}
+
+/** The collab-client command line; connection flags also read COLLAB_* environment variables. */
+export function buildProgram(): Command {
+  return configureProgram(
+    new Command('collab-client')
+      .description('Edit a shared plain-text document together: a full-screen terminal editor, a line mode for pipes, and one-shot commands.')
+      .version(VERSION, '-V, --version')
+      .addOption(new Option('--host <host>', 'server name or address').env('COLLAB_HOST').default('localhost'))
+      .addOption(new Option('--port <n>', 'server port').env('COLLAB_PORT').default(8080).argParser(port))
+      .addOption(new Option('--doc <name>', 'document to open (letters, digits, . _ -)').env('COLLAB_DOC').default(DEFAULT_DOCUMENT))
+      .addOption(new Option('--name <name>', 'your name, shown to the others').env('COLLAB_NAME').default(defaultName()))
+      .addOption(new Option('--token <secret>', "the server's shared token, if it has one").env('COLLAB_TOKEN'))
+      .addOption(new Option('--lines', 'line mode (the default when stdin is not a terminal)'))
+      .addOption(new Option('--print', 'print the document and exit').conflicts(['lines', 'append']))
+      .addOption(new Option('--append <text>', 'append TEXT as a new line, wait until it is stored, exit').conflicts(['lines']))
+      .addOption(
+        new Option('--timeout <seconds>', 'one-shot commands and line mode: give up when the server is unreachable this long')
+          .default(10)
+          .argParser((v) => {
+            const n = Number(v);
+            if (!Number.isFinite(n) || n <= 0) throw new Error('must be a positive number of seconds.');
+            return n;
+          }),
+      )
+      .addOption(new Option('--log-level <level>', 'accepted for symmetry with the servers').env('LOG_LEVEL'))
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Examples:',
+          '  collab-client                                  # terminal editor on localhost:8080, document temp',
+          '  collab-client --host ::1 --doc notes --name ann',
+          '  printf "first\\nsecond\\n" | collab-client --lines',
+          '  collab-client --print > copy.txt',
+          '  collab-client --append "buy milk" && echo stored',
+          '',
+          'Exit codes: 0 success, 1 the server refused or could not store the edit, 2 bad usage or server unreachable.',
+          '',
+        ].join('\n'),
+      ),
+  );
+}
