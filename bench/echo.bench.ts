@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       ),
     );
     console.log('\nRound trips: lower is better (ratio <= 1.10 is the target). Streaming: higher is better (ratio >= 0.91).');
-    console.log('echo-server runs as deployed: log level info, one log line per received chunk, written to a file.');
+    console.log('echo-server runs as deployed: log level info (Received: lines, at most 20 per connection per second), logging to a file.');
   } finally {
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
-import { configureProgram, port, VERSION } from '@collab/cli';
+import { configureProgram, port, secondsIn, VERSION } from '@collab/cli';
 import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 
 /** What the collab client's command line and environment ask for. */
@@ -41,11 +41,7 @@ export function buildProgram(): Command {
       .addOption(
         new Option('--timeout <seconds>', 'one-shot commands and line mode: give up when the server is unreachable this long')
           .default(10)
-          .argParser((v) => {
-            const n = Number(v);
-            if (!Number.isFinite(n) || n <= 0) throw new Error('must be a positive number of seconds.');
-            return n;
-          }),
+          .argParser(secondsIn(0.1, 3600)),
       )
       .addOption(new Option('--log-level <level>', 'accepted for symmetry with the servers').env('LOG_LEVEL'))
       .addHelpText(

@@ -22,9 +22,9 @@ export function buildProgram(): Command {
       .addOption(new Option('--host <address>', 'address to listen on; :: listens on IPv6 and IPv4 at once').env('COLLAB_HOST').default('::'))
       .addOption(new Option('--port <n>', 'TCP port (0: any free port)').env('COLLAB_PORT').default(8080).argParser(port))
       .addOption(
-        new Option('--data-dir <path>', 'directory holding NAME.txt and the update logs (default: the working directory)')
+        new Option('--data-dir <path>', 'directory holding NAME.txt and the update logs')
           .env('COLLAB_DATA_DIR')
-          .default('.'),
+          .default('.', 'the working directory'),
       )
       .addOption(new Option('--max-clients <n>', 'clients connected at once; one more gets "server full"').env('COLLAB_MAX_CLIENTS').default(10).argParser(integerIn(1, 100_000)))
       .addOption(
