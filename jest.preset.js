@@ -2,7 +2,7 @@
 const path = require('node:path');
 
 const root = __dirname;
-const libs = ['cli', 'framing', 'address', 'logging', 'persistence', 'collab-protocol'];
+const libs = ['cli', 'testing', 'framing', 'address', 'logging', 'persistence', 'collab-protocol'];
 
 module.exports = {
   testEnvironment: 'node',

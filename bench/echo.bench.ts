@@ -2,7 +2,8 @@
 // file) against a minimal baseline (a Node `net` server piping each socket into itself), both
 // in their own processes, measured by the same client in alternating rounds.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { freePort, waitForPort } from '@collab/testing';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,28 +18,6 @@ const PING_BYTES = 64;
 const STREAM_CHUNK = 64 * 1024;
 
 const BASELINE = "require('net').createServer((s) => { s.setNoDelay(true); s.pipe(s); }).listen(+process.argv[1], '::')";
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen({ host: '::', port: 0 });
-  await once(s, 'listening');
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const probe = connect({ host: '::1', port });
-    const ok = await once(probe, 'connect').then(
-      () => true,
-      () => false,
-    );
-    probe.destroy();
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
 
 async function open(port: number): Promise<Socket> {
   const s = connect({ host: '::1', port, noDelay: true });
@@ -107,7 +86,7 @@ async function main(): Promise<void> {
       }),
       spawn(process.execPath, ['-e', BASELINE, String(basePort)], { stdio: 'ignore' }),
     );
-    await Promise.all([waitListening(oursPort), waitListening(quietPort), waitListening(basePort)]);
+    await Promise.all([waitForPort(oursPort), waitForPort(quietPort), waitForPort(basePort)]);
 
     const empty = () => ({ rtt: [] as number[], mbps: [] as number[] });
     const results = { ours: empty(), quiet: empty(), base: empty() };

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { buildProgram, type CollabServerCliOptions } from './options';
 import { CollabServer, DefaultDocumentError } from './collab-server';
-import { ExitCode, runProgram, UserFacingError, VERSION } from '@collab/cli';
+import { ExitCode, onShutdownSignal, runProgram, UserFacingError, VERSION } from '@collab/cli';
 import { createLogger } from '@collab/logging';
 
 const program = buildProgram();
@@ -31,16 +31,11 @@ void runProgram(program, process.argv, async () => {
   }
   process.send?.('ready');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onShutdownSignal((signal) => {
     logger.info(`Received ${signal}, shutting down`);
     void server.close().then(async () => {
       await logger.close();
       process.exit(ExitCode.Ok);
     });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  });
 });

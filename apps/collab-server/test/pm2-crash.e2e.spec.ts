@@ -1,64 +1,37 @@
 // Crash test under PM2: clients keep appending lines while the built server is killed with
 // SIGKILL several times; at the end every line the server had acknowledged is in every
 // client's document and in temp.txt.
-import { execFile } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as Y from 'yjs';
 import { ReconnectingClient } from '@collab/collab-protocol';
+import { freePort, Pm2Sandbox } from '@collab/testing';
 
-const root = join(__dirname, '..', '..', '..');
-const pm2 = join(root, 'node_modules', 'pm2', 'bin', 'pm2');
-const run = promisify(execFile);
 const KILLS = 4;
 
-let home: string;
+let pm2: Pm2Sandbox | undefined;
 let dataDir: string;
-let env: NodeJS.ProcessEnv;
 const clients: ReconnectingClient[] = [];
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen({ host: '::', port: 0 });
-  await once(s, 'listening');
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
-async function pm2Cmd(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [pm2, ...args], { env, cwd: root, timeout: 60_000 });
-  return stdout;
-}
-
-async function serverState(): Promise<{ pid: number; status: string; restarts: number } | undefined> {
-  const list = JSON.parse(await pm2Cmd('jlist')) as Array<{ name: string; pid: number; pm2_env: { status: string; restart_time: number } }>;
-  const app = list.find((a) => a.name === 'collab-server');
-  return app && { pid: app.pid, status: app.pm2_env.status, restarts: app.pm2_env.restart_time };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'collab-pm2-'));
   dataDir = mkdtempSync(join(tmpdir(), 'collab-data-'));
 });
 
 afterAll(async () => {
   for (const c of clients) c.stop();
-  await pm2Cmd('kill').catch(() => undefined);
-  rmSync(home, { recursive: true, force: true });
+  await pm2?.kill();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 it('loses no acknowledged edit when the server is killed with SIGKILL under PM2', async () => {
   const port = await freePort();
-  env = { ...process.env, PM2_HOME: home, COLLAB_PORT: String(port), COLLAB_CWD: dataDir, LOG_LEVEL: 'warn' };
-  await pm2Cmd('start', 'ecosystem.config.js', '--only', 'collab-server');
-  expect((await serverState())?.status).toBe('online');
+  pm2 = new Pm2Sandbox({ COLLAB_PORT: String(port), COLLAB_CWD: dataDir, LOG_LEVEL: 'warn' });
+  let previous = await pm2.start('collab-server');
+  expect(previous.status).toBe('online');
 
   const acked: Array<Set<string>> = [];
   const docs: Y.Doc[] = [];
@@ -97,18 +70,10 @@ it('loses no acknowledged edit when the server is killed with SIGKILL under PM2'
     }
   });
 
-  let previous = (await serverState())!;
   for (let kill = 0; kill < KILLS; kill++) {
     await sleep(400 + Math.random() * 600);
     process.kill(previous.pid, 'SIGKILL');
-    const until = Date.now() + 30_000;
-    let next = await serverState();
-    while (!(next && next.status === 'online' && next.pid !== previous.pid && next.pid > 0)) {
-      if (Date.now() > until) throw new Error(`PM2 did not restart collab-server: ${JSON.stringify(next)}`);
-      await sleep(100);
-      next = await serverState();
-    }
-    previous = next;
+    previous = await pm2.waitForRestart('collab-server', previous.pid);
   }
   await sleep(500);
   writing = false;
@@ -120,10 +85,10 @@ it('loses no acknowledged edit when the server is killed with SIGKILL under PM2'
     if (Date.now() > until) throw new Error('clients did not converge');
     await sleep(20);
   }
-  expect((await serverState())!.restarts).toBeGreaterThanOrEqual(KILLS);
+  expect((await pm2.state('collab-server'))!.restarts).toBeGreaterThanOrEqual(KILLS);
 
   // A graceful stop writes temp.txt exactly.
-  await pm2Cmd('stop', 'collab-server');
+  await pm2.pm2('stop', 'collab-server');
   const stored = readFileSync(join(dataDir, 'temp.txt'), 'utf8');
   const storedLines = new Set(stored.split('\n'));
   let checked = 0;

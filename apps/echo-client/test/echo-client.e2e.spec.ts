@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { freePort } from '@collab/testing';
 import { runBuilt } from './run-built';
 
 /** A plain echo server on [::] (dual stack) for the client to talk to. */
@@ -23,14 +24,8 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-/** A port with nothing listening on it (bound then released). */
-async function deadPort(): Promise<number> {
-  const s = createServer().listen({ host: '127.0.0.1', port: 0 });
-  await once(s, 'listening');
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
+/** A port with nothing listening on it. */
+const deadPort = () => freePort('127.0.0.1');
 
 describe('echo-client piped', () => {
   it.each(['127.0.0.1', '::1', 'localhost'])('echoes each line through %s and exits 0', async (host) => {

@@ -1,6 +1,6 @@
 import { buildProgram, type EchoServerCliOptions } from './options';
 import { EchoServer } from './echo-server';
-import { ExitCode, runProgram, UserFacingError } from '@collab/cli';
+import { ExitCode, onShutdownSignal, runProgram, UserFacingError } from '@collab/cli';
 import { createLogger } from '@collab/logging';
 
 const program = buildProgram();
@@ -24,17 +24,12 @@ void runProgram(program, process.argv, async () => {
   }
   process.send?.('ready');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onShutdownSignal((signal) => {
     logger.info(`Received ${signal}, shutting down`);
     void server.close().then(async () => {
       logger.info('Server shut down');
       await logger.close();
       process.exit(ExitCode.Ok);
     });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  });
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { freePort, waitForPort } from '@collab/testing';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,14 +8,6 @@ import { join } from 'node:path';
 const main = join(__dirname, '..', '..', '..', 'dist', 'apps', 'echo-server', 'main.js');
 const children: ChildProcess[] = [];
 const sockets: Socket[] = [];
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen({ host: '::', port: 0 });
-  await once(s, 'listening');
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Starts the built server and resolves once it accepts connections on `port`. */
 async function startBuilt(args: string[], port: number) {
@@ -25,19 +18,7 @@ async function startBuilt(args: string[], port: number) {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early: ${err}`);
-    const probe = connect({ host: '127.0.0.1', port });
-    const ok = await once(probe, 'connect').then(
-      () => true,
-      () => false,
-    );
-    probe.destroy();
-    if (ok) break;
-    if (Date.now() > until) throw new Error('server did not start listening within 10 s');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitForPort(port, { stillAlive: () => child.exitCode === null });
   return { child, exited, output: () => out, errors: () => err };
 }
 

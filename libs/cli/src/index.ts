@@ -2,3 +2,4 @@ export { ExitCode } from './exit-codes';
 export { integerIn, secondsIn, port } from './option-parsers';
 export { configureProgram, runProgram, UserFacingError } from './run-program';
 export { VERSION } from './version';
+export { onShutdownSignal } from './shutdown-signals';

@@ -1,0 +1,3 @@
+export { freePort, accepts, waitForPort, waitFor } from './ports';
+export { Pm2Sandbox } from './pm2-sandbox';
+export type { Pm2AppState } from './pm2-sandbox';
