@@ -52,6 +52,18 @@ describe('CollabServer', () => {
     expect(readFileSync(join(dataDir, 'notes.txt'), 'utf8')).toBe('in notes');
   });
 
+  it('unloads a document after its last client leaves and loads it again on demand', async () => {
+    const { port, dataDir, lines } = await startServer({ unloadAfterMs: 50 });
+    const a = await connectClient(port, { document: 'notes' });
+    a.doc.getText('content').insert(0, 'kept on disk');
+    await a.session.whenSaved();
+    a.close();
+    await waitFor(() => lines.includes('[DEBUG] Unloaded document notes'), 'unload');
+    expect(readFileSync(join(dataDir, 'notes.txt'), 'utf8')).toBe('kept on disk');
+    const b = await connectClient(port, { document: 'notes' });
+    expect(b.text()).toBe('kept on disk');
+  });
+
   it('refuses client 11 with ERROR 1 and the assignment log line', async () => {
     const { port, lines } = await startServer();
     const clients = [];

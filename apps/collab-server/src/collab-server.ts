@@ -95,7 +95,7 @@ export class CollabServer implements ConnectionHost {
     try {
       this.listenResult = await listenDualStack(this.server, { host: this.options.host ?? '::', port: this.options.port });
     } catch (error) {
-      await this.store.close().catch(() => undefined);
+      await this.releaseDocuments();
       throw error;
     }
     this.logger.info(`Server listening on port ${this.listenResult.port}`);
@@ -155,21 +155,27 @@ export class CollabServer implements ConnectionHost {
     this.closing ??= (async () => {
       const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       for (const connection of this.connections) connection.fail(ErrorCode.ShuttingDown, 'The server is shutting down.');
-      const documents = [...this.documents.values()];
-      this.documents.clear();
-      await Promise.all(
-        documents.map(async (entry) => {
-          clearTimeout(entry.unloadTimer);
-          const document = await entry.loading.catch(() => undefined);
-          await document?.settled();
-          await document?.close().catch((error: Error) => this.logger.error(`Error closing document ${document.name}: ${error.message}`));
-        }),
-      );
-      await this.store?.close().catch((error: Error) => this.logger.error(`Error closing the data directory: ${error.message}`));
+      await this.releaseDocuments();
       await serverClosed;
       this.logger.info('Server shut down');
     })();
     return this.closing;
+  }
+
+  /** Stores and closes every loaded document, then the store (lock released). */
+  private async releaseDocuments(): Promise<void> {
+    const documents = [...this.documents.values()];
+    this.documents.clear();
+    await Promise.all(
+      documents.map(async (entry) => {
+        clearTimeout(entry.unloadTimer);
+        const document = await entry.loading.catch(() => undefined);
+        await document?.settled();
+        await document?.close().catch((error: Error) => this.logger.error(`Error closing document ${document.name}: ${error.message}`));
+      }),
+    );
+    await Promise.all([...this.unloading.values()]);
+    await this.store?.close().catch((error: Error) => this.logger.error(`Error closing the data directory: ${error.message}`));
   }
 
   private accept(socket: Socket): void {
