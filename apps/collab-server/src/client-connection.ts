@@ -34,6 +34,8 @@ export interface ConnectionHost {
   readonly logger: Logger;
   /** Loads (or finds) the named document. */
   openDocument(name: string): Promise<SharedDocument>;
+  /** Counts the connection as a client after its HELLO; false when the server is full. */
+  admit(connection: ClientConnection): boolean;
   /** The connection has closed and left its document. */
   connectionClosed(connection: ClientConnection, document: SharedDocument | undefined): void;
 }
@@ -149,6 +151,7 @@ export class ClientConnection implements DocumentPeer {
     clearTimeout(this.handshakeTimer);
     const decision = checkHello(message, { token: this.settings.token });
     if (!decision.ok) return this.fail(decision.code, decision.message);
+    if (!this.host.admit(this)) return this.fail(ErrorCode.ServerFull);
     this.state = 'joining';
     this.clientName = decision.clientName;
     this.host.openDocument(decision.document).then(

@@ -207,6 +207,35 @@ describe('CollabServer', () => {
   });
 });
 
+describe('CollabServer against connections that say nothing', () => {
+  it('lets a normal client edit while 1,000 connections stay silent', async () => {
+    const { port } = await startServer();
+    const silent = [];
+    for (let i = 0; i < 1000; i++) silent.push(await rawClient(port, i % 2 ? '::1' : '127.0.0.1'));
+    const a = await connectClient(port);
+    const b = await connectClient(port, { host: '::1' });
+    a.doc.getText('content').insert(0, 'still editing');
+    await a.session.whenSaved();
+    await waitFor(() => b.text() === 'still editing', 'relay despite the silent crowd');
+    for (const s of silent) s.socket.destroy();
+  }, 60_000);
+
+  it('does not count connections waiting for HELLO as clients, and closes the oldest past the limit', async () => {
+    const { port } = await startServer({ maxClients: 2, maxPendingHandshakes: 3 });
+    const waiting = [];
+    for (let i = 0; i < 4; i++) waiting.push(await rawClient(port));
+    await waiting[0]!.closed;
+    expect(errorOf(waiting[0]!.messages)?.code).toBe(ErrorCode.Timeout);
+    const a = await connectClient(port);
+    const b = await connectClient(port);
+    expect(a.session.isSynced && b.session.isSynced).toBe(true);
+    // Now full: a waiting connection that says HELLO is refused with ERROR 1.
+    waiting[3]!.hello();
+    await waiting[3]!.closed;
+    expect(errorOf(waiting[3]!.messages)?.code).toBe(ErrorCode.ServerFull);
+  });
+});
+
 describe('CollabServer bad input', () => {
   async function withBystander() {
     const srv = await startServer();

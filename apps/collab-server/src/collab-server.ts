@@ -23,6 +23,8 @@ export interface CollabServerOptions {
   handshakeTimeoutMs?: number;
   /** Unsent output past which a client that does not read is dropped. */
   maxSendBufferBytes?: number;
+  /** Connections allowed to wait for their HELLO at once; past it the oldest is closed. */
+  maxPendingHandshakes?: number;
   /** How long a document stays loaded after its last client leaves. */
   unloadAfterMs?: number;
   /** Shared secret clients must send in HELLO; none when undefined or ''. */
@@ -58,7 +60,10 @@ interface OpenDocument {
 export class CollabServer implements ConnectionHost {
   readonly logger: Logger;
   private readonly server: Server;
+  /** Every open connection; in insertion order, so the first waiting ones are the oldest. */
   private readonly connections = new Set<ClientConnection>();
+  /** Connections that have said HELLO and count against maxClients. */
+  private readonly admitted = new Set<ClientConnection>();
   private readonly documents = new Map<string, OpenDocument>();
   /** Documents being written out and closed; a client asking for one waits, then reloads it. */
   private readonly unloading = new Map<string, Promise<void>>();
@@ -107,9 +112,22 @@ export class CollabServer implements ConnectionHost {
     return this.listenResult;
   }
 
-  /** Clients connected now (in the handshake or editing). */
+  /** Clients connected now that have said HELLO. */
   get clientCount(): number {
-    return this.connections.size;
+    return this.admitted.size;
+  }
+
+  /**
+   * Called at HELLO: a connection counts as a client only from here on, so connections that
+   * never say anything (slowloris) cannot fill the server. False when it is full.
+   */
+  admit(connection: ClientConnection): boolean {
+    if (this.admitted.size >= this.options.maxClients) {
+      this.logger.warn(`Server full. Rejected connection from ${connection.label}`);
+      return false;
+    }
+    this.admitted.add(connection);
+    return true;
   }
 
   /** Loads the named document, or finds it loaded; cancels a pending unload. */
@@ -143,6 +161,7 @@ export class CollabServer implements ConnectionHost {
   /** Called by a connection once it has closed. */
   connectionClosed(connection: ClientConnection, document: SharedDocument | undefined): void {
     if (!this.connections.delete(connection)) return;
+    this.admitted.delete(connection);
     this.logger.info(`Client ${connection.label} disconnected`);
     if (document && document.peerCount === 0) this.scheduleUnload(document.name);
   }
@@ -186,7 +205,7 @@ export class CollabServer implements ConnectionHost {
       return;
     }
     this.logger.info(`Accepted connection from ${label}`);
-    if (this.connections.size >= this.options.maxClients) {
+    if (this.admitted.size >= this.options.maxClients) {
       this.logger.warn(`Server full. Rejected connection from ${label}`);
       socket.end(encodeMessageFrame(makeErrorMessage(ErrorCode.ServerFull)));
       setTimeout(() => socket.destroy(), 2000).unref();
@@ -207,6 +226,19 @@ export class CollabServer implements ConnectionHost {
     );
     this.connections.add(connection);
     this.logger.info(`New client connected: ${label}`);
+    this.dropOldestWaitingPastLimit();
+  }
+
+  /** Bounds the connections still waiting for their HELLO: past the limit the oldest goes. */
+  private dropOldestWaitingPastLimit(): void {
+    const limit = this.options.maxPendingHandshakes ?? 1024;
+    if (this.connections.size - this.admitted.size <= limit) return;
+    for (const connection of this.connections) {
+      if (this.admitted.has(connection)) continue;
+      this.logger.warn(`More than ${limit} connections are waiting for their HELLO; closing the oldest, from ${connection.label}`);
+      connection.fail(ErrorCode.Timeout, 'Too many connections are waiting for their HELLO; this one waited longest.');
+      return;
+    }
   }
 
   private logRelay(recipients: readonly DocumentPeer[]): void {
