@@ -1,0 +1,722 @@
+// Collab bench: our collab-server (built, as deployed, storing and fsyncing every edit before its
+// ACK) against the y-websocket server (@y/websocket-server, in memory, no persistence), both in
+// their own processes, driven by the same clients in this process with the same Yjs workload:
+// N clients on one document typing single characters at random positions.
+//
+// Per client count, both servers run at once (fresh processes and documents), each with its own N
+// clients, and are measured in alternating 1 s slices (ABBA order) so that other load on the
+// machine hits both alike; between slices every edit in flight is let through:
+//  1. sustained edits/s, closed loop: every client keeps WINDOW edits in flight, "in flight"
+//     meaning not yet received by every other client; when an edit reaches its last peer, its
+//     author types the next one. The server is never idle and the figure is the rate at which
+//     edits come out at the other end: the median over SLICES slices, after a warm-up slice;
+//  2. latency at a fixed offered rate, below what either server sustains: the clients together
+//     type RATE_TOTAL characters a second, evenly, at random phases (open loop), RATE_SLICES
+//     slices; latency is from the moment an edit is made to the moment the last peer has it;
+//  3. convergence: every client must have received every other client's every item, two of them
+//     integrate everything they received, a late joiner syncs from the server, and the three
+//     texts must be equal.
+// The server's memory is its peak RSS (VmHWM, with VmRSS sampled every 100 ms).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import * as Y from 'yjs';
+import { connectOurs, connectYWebsocket, type BenchClient, type ClientOptions } from './collab-clients';
+import { forEachItemRange } from './yjs-update-ids';
+import { loadConcurrentTrace, type ReplayTrace } from './collab-trace';
+import { median, percentileOf, progress, progressDone, table } from './bench-table';
+
+// Knobs for trying other settings (COLLAB_BENCH_*); the defaults are the published figures.
+const CLIENT_COUNTS = (process.env['COLLAB_BENCH_CLIENTS'] ?? '10,100').split(',').map(Number);
+const WINDOW = envNumber('COLLAB_BENCH_WINDOW', 2);
+const WARMUP_S = 1;
+/** Measured slices of SLICE_S per server: closed loop, then fixed rate. */
+const SLICE_S = 1;
+const SLICES = envNumber('COLLAB_BENCH_SLICES', 5);
+const RATE_SLICES = envNumber('COLLAB_BENCH_RATE_SLICES', 3);
+/** Characters a second all clients together type in the latency phase (10 clients: 10 each, a fast typist). */
+const RATE_TOTAL = envNumber('COLLAB_BENCH_RATE', 100);
+const DRAIN_TIMEOUT_MS = 15_000;
+const TEXT_NAME = 'content';
+const root = process.cwd();
+const OUR_SERVER = join(root, 'dist', 'apps', 'collab-server', 'main.js');
+const Y_SERVER = join(root, 'node_modules', '@y', 'websocket-server', 'src', 'server.js');
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+const TRACE_FILE = join(root, '..', 'shared', 'data', 'clownschool-concurrent.json.gz');
+const REPLAY_TIMEOUT_MS = 30_000;
+
+type Kind = 'ours' | 'yws';
+const LABEL: Record<Kind, string> = { ours: 'collab-server', yws: 'y-websocket' };
+
+function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A small seeded PRNG (mulberry32), so each client types the same sequence against both servers. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server processes
+
+interface ServerProcess {
+  kind: Kind;
+  port: number;
+  child: ChildProcess;
+  logFile: string;
+  /** Set when the process ended on its own. */
+  exited?: string;
+  peakRssKiB(): number;
+  cpuSeconds(): number;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer().listen({ host: '127.0.0.1', port: 0 });
+  await once(s, 'listening');
+  const p = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+async function waitListening(server: ServerProcess): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (server.exited) break;
+    const probe = connect({ host: '127.0.0.1', port: server.port });
+    const ok = await once(probe, 'connect').then(
+      () => true,
+      () => false,
+    );
+    probe.destroy();
+    if (ok) return;
+    await sleep(25);
+  }
+  throw new Error(`${LABEL[server.kind]} is not listening on port ${server.port}${server.exited ? ` (it exited: ${server.exited})` : ''}; see ${server.logFile}`);
+}
+
+function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** User + system CPU seconds of a process (Linux clock ticks are 1/100 s). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+async function startServer(kind: Kind, workDir: string, tag: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const logFile = join(workDir, `${tag}.log`);
+  const log = openSync(logFile, 'a');
+  let child: ChildProcess;
+  if (kind === 'ours') {
+    const dataDir = join(workDir, `${tag}-data`);
+    mkdirSync(dataDir, { recursive: true });
+    child = spawn(
+      process.execPath,
+      [OUR_SERVER, '--port', String(port), '--data-dir', dataDir, '--max-clients', '1000', '--log-level', 'warn'],
+      { stdio: ['ignore', log, log] },
+    );
+  } else {
+    // In memory: no YPERSISTENCE (LevelDB), no CALLBACK_URL.
+    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port) };
+    delete env['YPERSISTENCE'];
+    delete env['CALLBACK_URL'];
+    child = spawn(process.execPath, [Y_SERVER], { stdio: ['ignore', log, log], env });
+  }
+  closeSync(log);
+  children.add(child);
+  let peak = 0;
+  const pid = child.pid!;
+  const sampler = setInterval(() => (peak = Math.max(peak, procStatusKiB(pid, 'VmRSS'))), 100);
+  const server: ServerProcess = {
+    kind,
+    port,
+    child,
+    logFile,
+    peakRssKiB: () => Math.max(peak, procStatusKiB(pid, 'VmHWM')),
+    cpuSeconds: () => procCpuSeconds(pid),
+  };
+  child.once('exit', (code, signal) => {
+    clearInterval(sampler);
+    children.delete(child);
+    server.exited = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
+  await waitListening(server);
+  return server;
+}
+
+async function stopServer(server: ServerProcess): Promise<void> {
+  if (server.exited) return;
+  const gone = once(server.child, 'exit');
+  server.child.kill('SIGKILL');
+  await gone;
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One measured run: one server, N clients
+
+interface Pending {
+  sender: number;
+  sentAt: number;
+  remaining: number;
+  /** Which latency list it goes to once it reached every peer. */
+  record: 'none' | 'full' | 'rate';
+}
+
+interface ClientState {
+  index: number;
+  doc: Y.Doc;
+  text: Y.Text;
+  rng: () => number;
+  conn?: BenchClient;
+  /** Edits made (= items, one character each). */
+  edits: number;
+  inFlight: number;
+  /** Items received from each other client. */
+  received: Int32Array;
+  /** Every relayed update, kept by the clients whose text is checked at the end. */
+  kept?: Uint8Array[];
+  /** ACKs (ours): pairs of (change number, time made), oldest first. */
+  ackWait: number[];
+  ackHead: number;
+}
+
+interface RunResult {
+  kind: Kind;
+  clients: number;
+  /** Median over the measured closed-loop slices. */
+  editsPerSec: number;
+  sliceRates: number[];
+  fullLoadLatency: number[];
+  rateLatency: number[];
+  offeredPerSec: number;
+  ackLatency: number[];
+  peakRssKiB: number;
+  serverCpu: number;
+  benchCpu: number;
+  textLength: number;
+  problems: string[];
+}
+
+const key = (sender: number, clock: number) => sender * 2 ** 32 + clock;
+
+/** One server process with N connected clients, measured slice by slice. */
+class Rig {
+  readonly problems: string[] = [];
+  readonly clients: ClientState[];
+  readonly fullLoadLatency: number[] = [];
+  readonly rateLatency: number[] = [];
+  readonly ackLatency: number[] = [];
+  readonly sliceRates: number[] = [];
+  private server: ServerProcess | undefined;
+  private readonly connected: BenchClient[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private record: Pending['record'] = 'none';
+  private recordAcks = false;
+  private refilling = false;
+  private sliceEnd = 0;
+  private sliceCompleted = 0;
+  private measuredSeconds = 0;
+  private serverCpuSeconds = 0;
+  private benchCpuSeconds = 0;
+  private offered = 0;
+  private offeredSeconds = 0;
+
+  constructor(
+    readonly kind: Kind,
+    readonly n: number,
+  ) {
+    this.clients = Array.from({ length: n }, (_, index) => {
+      const doc = new Y.Doc();
+      doc.clientID = index + 1; // sender index = clientID - 1
+      return {
+        index,
+        doc,
+        text: doc.getText(TEXT_NAME),
+        rng: seeded(0x5eed + index),
+        edits: 0,
+        inFlight: 0,
+        received: new Int32Array(n),
+        kept: index === 0 || index === n - 1 ? [] : undefined,
+        ackWait: [],
+        ackHead: 0,
+      };
+    });
+  }
+
+  problem(text: string): void {
+    if (!this.problems.includes(text) && this.problems.length < 20) this.problems.push(text);
+  }
+
+  private get connect() {
+    return this.kind === 'ours' ? connectOurs : connectYWebsocket;
+  }
+
+  async start(workDir: string): Promise<void> {
+    this.server = await startServer(this.kind, workDir, `${this.kind}-${this.n}`);
+    const port = this.server.port;
+    for (let i = 0; i < this.n; i += 10) {
+      await Promise.all(
+        this.clients.slice(i, i + 10).map(async (c) => {
+          const options: ClientOptions = { port, doc: c.doc, name: `bench-${c.index}`, onRemoteUpdate: this.onRemoteUpdate(c) };
+          const conn = await this.connect(options);
+          c.conn = conn;
+          this.connected.push(conn);
+          conn.onLost((why) => this.problem(`client ${c.index} lost its connection: ${why}`));
+          conn.onAck((count) => {
+            const now = performance.now();
+            while (c.ackHead < c.ackWait.length && c.ackWait[c.ackHead]! <= count) {
+              this.ackLatency.push(now - c.ackWait[c.ackHead + 1]!);
+              c.ackHead += 2;
+            }
+          });
+        }),
+      );
+    }
+  }
+
+  private type(c: ClientState): void {
+    const clock = Y.getState(c.doc.store, c.doc.clientID);
+    const position = Math.floor(c.rng() * (c.text.length + 1));
+    const letter = LETTERS[Math.floor(c.rng() * LETTERS.length)]!;
+    const sentAt = performance.now();
+    c.text.insert(position, letter);
+    this.pending.set(key(c.index, clock), { sender: c.index, sentAt, remaining: this.n - 1, record: this.record });
+    c.edits++;
+    c.inFlight++;
+    if (this.recordAcks) c.ackWait.push(c.conn!.changesSent(), sentAt);
+  }
+
+  private completed(p: Pending, now: number): void {
+    const c = this.clients[p.sender]!;
+    c.inFlight--;
+    if (p.record === 'full') this.fullLoadLatency.push(now - p.sentAt);
+    else if (p.record === 'rate') this.rateLatency.push(now - p.sentAt);
+    if (now < this.sliceEnd) {
+      this.sliceCompleted++;
+      if (this.refilling) while (c.inFlight < WINDOW) this.type(c);
+    }
+  }
+
+  private onRemoteUpdate(receiver: ClientState) {
+    return (update: Uint8Array) => {
+      const now = performance.now();
+      receiver.kept?.push(update.slice());
+      forEachItemRange(update, (client, clock, length) => {
+        const sender = client - 1;
+        if (sender === receiver.index) return; // y-websocket sends each update back to its author too
+        if (sender < 0 || sender >= this.n) return this.problem(`client ${receiver.index} received an item of unknown client ${client}`);
+        receiver.received[sender] += length;
+        for (let i = 0; i < length; i++) {
+          const k = key(sender, clock + i);
+          const p = this.pending.get(k);
+          if (!p) continue; // a duplicate
+          if (--p.remaining === 0) {
+            this.pending.delete(k);
+            this.completed(p, now);
+          }
+        }
+      });
+    };
+  }
+
+  private async drain(what: string): Promise<void> {
+    const deadline = performance.now() + DRAIN_TIMEOUT_MS;
+    while (this.pending.size && performance.now() < deadline && !this.server?.exited) await sleep(2);
+    if (this.pending.size) {
+      this.problem(`${this.pending.size} edits of a ${what} slice had not reached every peer ${DRAIN_TIMEOUT_MS / 1000} s after it`);
+      this.pending.clear();
+    }
+  }
+
+  /** Closed loop for `seconds`: WINDOW edits in flight per client; then waits for the last to arrive. */
+  async closedLoop(seconds: number, measured: boolean): Promise<void> {
+    const server = this.server!;
+    const cpu0 = server.cpuSeconds();
+    const bench0 = process.cpuUsage();
+    this.record = measured ? 'full' : 'none';
+    this.sliceCompleted = 0;
+    const started = performance.now();
+    this.sliceEnd = started + seconds * 1000;
+    this.refilling = true;
+    for (const c of this.clients) while (c.inFlight < WINDOW) this.type(c);
+    await sleep(seconds * 1000);
+    this.refilling = false;
+    const elapsed = (performance.now() - started) / 1000;
+    if (measured) {
+      const bench = process.cpuUsage(bench0);
+      this.sliceRates.push(this.sliceCompleted / elapsed);
+      this.serverCpuSeconds += server.cpuSeconds() - cpu0;
+      this.benchCpuSeconds += (bench.user + bench.system) / 1e6;
+      this.measuredSeconds += elapsed;
+    }
+    this.sliceEnd = 0;
+    await this.drain('closed-loop');
+  }
+
+  /** Open loop for `seconds`: the clients together type RATE_TOTAL letters a second. */
+  async fixedRate(seconds: number): Promise<void> {
+    this.record = 'rate';
+    this.recordAcks = this.kind === 'ours';
+    const period = (1000 * this.n) / RATE_TOTAL;
+    const started = performance.now();
+    const end = started + seconds * 1000;
+    await Promise.all(
+      this.clients.map(async (c) => {
+        for (let next = started + c.rng() * period; next < end; next += period) {
+          const wait = next - performance.now();
+          if (wait > 0) await sleep(wait);
+          if (this.server!.exited) return;
+          this.type(c);
+          this.offered++;
+        }
+      }),
+    );
+    this.offeredSeconds += (performance.now() - started) / 1000;
+    this.recordAcks = false;
+    await this.drain('fixed-rate');
+  }
+
+  /** Checks convergence, reads the server's peak memory, closes everything, stops the server. */
+  async finish(): Promise<RunResult> {
+    const server = this.server!;
+    const { clients, n } = this;
+    try {
+      if (this.kind === 'ours') {
+        const deadline = performance.now() + DRAIN_TIMEOUT_MS;
+        while (clients.some((c) => c.ackHead < c.ackWait.length) && performance.now() < deadline && !server.exited) await sleep(5);
+        const unacked = clients.reduce((sum, c) => sum + (c.ackWait.length - c.ackHead) / 2, 0);
+        if (unacked) this.problem(`${unacked} edits were not ACKed ${DRAIN_TIMEOUT_MS / 1000} s after the fixed-rate slices`);
+      }
+      let missing = 0;
+      for (const r of clients) for (const s of clients) if (r !== s && r.received[s.index] !== s.edits) missing++;
+      if (missing) this.problem(`${missing} of ${n * (n - 1)} (client, peer) pairs miss some of the peer's edits`);
+      const late = new Y.Doc();
+      late.clientID = n + 1000;
+      this.connected.push(await this.connect({ port: server.port, doc: late, name: 'bench-late-joiner' }));
+      const serverText = late.getText(TEXT_NAME).toString();
+      const peakRssKiB = server.peakRssKiB();
+      for (const c of this.connected) c.close();
+      const totalEdits = clients.reduce((sum, c) => sum + c.edits, 0);
+      if (serverText.length !== totalEdits) this.problem(`the server's document has ${serverText.length} characters; ${totalEdits} were typed`);
+      for (const c of clients) {
+        const kept = c.kept;
+        if (!kept) continue;
+        c.doc.transact(() => {
+          for (const u of kept) Y.applyUpdate(c.doc, u);
+        });
+        if (c.text.toString() !== serverText) this.problem(`client ${c.index}'s text differs from the server's (late joiner's) text`);
+      }
+      if (server.exited) this.problem(`the server process ended during the run (${server.exited}); log:\n${logTail(server.logFile)}`);
+      return {
+        kind: this.kind,
+        clients: n,
+        editsPerSec: this.sliceRates.length ? median(this.sliceRates) : NaN,
+        sliceRates: this.sliceRates,
+        fullLoadLatency: this.fullLoadLatency,
+        rateLatency: this.rateLatency,
+        offeredPerSec: this.offered / this.offeredSeconds,
+        ackLatency: this.ackLatency,
+        peakRssKiB,
+        serverCpu: this.serverCpuSeconds / this.measuredSeconds,
+        benchCpu: this.benchCpuSeconds / this.measuredSeconds,
+        textLength: serverText.length,
+        problems: this.problems,
+      };
+    } finally {
+      await this.stop();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.connected) c.close();
+    if (this.server) await stopServer(this.server);
+  }
+}
+
+/** Both servers with N clients each, measured in alternating slices so that machine noise hits both alike. */
+async function measurePair(n: number, first: Kind, workDir: string): Promise<RunResult[]> {
+  const second: Kind = first === 'ours' ? 'yws' : 'ours';
+  const rigs = [new Rig(first, n), new Rig(second, n)] as const;
+  const say = (rig: Rig, what: string) => progress(`${n} clients, ${LABEL[rig.kind]}: ${what}`);
+  try {
+    for (const rig of rigs) {
+      say(rig, `starting the server, connecting ${n} clients`);
+      await rig.start(workDir);
+    }
+    // ABBA order: each server goes first in every other pair of slices.
+    const inTurn = (i: number) => (i % 2 === 0 ? rigs : ([rigs[1], rigs[0]] as const));
+    for (const rig of rigs) {
+      say(rig, 'warming up');
+      await rig.closedLoop(WARMUP_S, false);
+    }
+    for (let i = 0; i < SLICES; i++) {
+      for (const rig of inTurn(i)) {
+        say(rig, `closed loop, slice ${i + 1}/${SLICES}`);
+        await rig.closedLoop(SLICE_S, true);
+      }
+    }
+    for (let i = 0; i < RATE_SLICES; i++) {
+      for (const rig of inTurn(i + 1)) {
+        say(rig, `${RATE_TOTAL} edits/s, slice ${i + 1}/${RATE_SLICES}`);
+        await rig.fixedRate(SLICE_S);
+      }
+    }
+    const results: RunResult[] = [];
+    for (const rig of rigs) {
+      say(rig, 'checking convergence');
+      results.push(await rig.finish());
+    }
+    return results;
+  } finally {
+    for (const rig of rigs) await rig.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real concurrent trace, replayed by one client per agent
+
+interface ReplayResult {
+  kind: Kind;
+  /** Until every client's text is the trace's endContent, s; NaN if it never was. */
+  convergedS: number;
+  /** Until every edit is ACKed (ours), s. */
+  ackedS: number;
+  peakRssKiB: number;
+  problems: string[];
+}
+
+/**
+ * Each agent's client sends its own transactions in trace order as fast as it can, each one as
+ * soon as its document holds everything the transaction was typed against (its parents), the way
+ * that person saw the document; so the replay is a chain of round trips through the server.
+ */
+async function replay(kind: Kind, trace: ReplayTrace, workDir: string, tag: string): Promise<ReplayResult> {
+  progress(`trace replay, ${LABEL[kind]}`);
+  const problems: string[] = [];
+  const server = await startServer(kind, workDir, tag);
+  const connectClient = kind === 'ours' ? connectOurs : connectYWebsocket;
+  const conns: BenchClient[] = [];
+  try {
+    const agents = await Promise.all(
+      trace.steps.map(async (steps, a) => {
+        const doc = new Y.Doc();
+        // Not the agent's id (a + 1): the agent's updates are applied, not typed, and Yjs would
+        // take its own id's items arriving from outside for another client using the same id.
+        doc.clientID = 100 + a;
+        const conn = await connectClient({ port: server.port, doc, name: `replay-agent-${a}` });
+        conns.push(conn);
+        conn.onLost((why) => problems.push(`agent ${a}'s client lost its connection: ${why}`));
+        return { doc, conn, steps, next: 0, text: doc.getText(TEXT_NAME) };
+      }),
+    );
+    const REPLAY = Symbol('replay');
+    const pump = (agent: (typeof agents)[number]) => {
+      for (; agent.next < agent.steps.length; agent.next++) {
+        const step = agent.steps[agent.next]!;
+        for (let b = 0; b < trace.agents; b++) if (Y.getState(agent.doc.store, b + 1) < step.needs[b]!) return;
+        if (step.update) Y.applyUpdate(agent.doc, step.update, REPLAY);
+      }
+    };
+    const started = performance.now();
+    for (const agent of agents) {
+      agent.doc.on('update', (_u: Uint8Array, origin: unknown) => {
+        if (origin !== REPLAY) pump(agent);
+      });
+    }
+    for (const agent of agents) pump(agent);
+    let convergedS = NaN;
+    let ackedS = kind === 'ours' ? NaN : 0;
+    const deadline = started + REPLAY_TIMEOUT_MS;
+    while (performance.now() < deadline && !server.exited && (Number.isNaN(convergedS) || Number.isNaN(ackedS))) {
+      await sleep(2);
+      const now = (performance.now() - started) / 1000;
+      if (
+        Number.isNaN(convergedS) &&
+        agents.every((ag) => ag.next === ag.steps.length && trace.finalClocks.every((c, b) => Y.getState(ag.doc.store, b + 1) === c)) &&
+        agents.every((ag) => ag.text.toString() === trace.endContent)
+      ) {
+        convergedS = now;
+      }
+      if (Number.isNaN(ackedS) && agents.every((ag) => ag.next === ag.steps.length && ag.conn.changesAcked() >= ag.conn.changesSent())) ackedS = now;
+    }
+    if (Number.isNaN(convergedS)) {
+      const where = agents.map((ag, a) => `agent ${a}: ${ag.next}/${ag.steps.length} sent, ${ag.text.length} characters`).join('; ');
+      problems.push(`the clients did not reach endContent within ${REPLAY_TIMEOUT_MS / 1000} s (${where})`);
+    }
+    if (Number.isNaN(ackedS)) problems.push(`not every edit was ACKed within ${REPLAY_TIMEOUT_MS / 1000} s`);
+    const late = new Y.Doc();
+    late.clientID = 1000;
+    const joiner = await connectClient({ port: server.port, doc: late, name: 'replay-late-joiner' });
+    conns.push(joiner);
+    if (late.getText(TEXT_NAME).toString() !== trace.endContent) problems.push(`a late joiner's copy of the server's document is not endContent`);
+    if (server.exited) problems.push(`the server process ended during the replay (${server.exited}); log:\n${logTail(server.logFile)}`);
+    return { kind, convergedS, ackedS, peakRssKiB: server.peakRssKiB(), problems };
+  } finally {
+    for (const c of conns) c.close();
+    await stopServer(server);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  for (const [file, what] of [
+    [OUR_SERVER, 'the built collab-server (node tools/build-apps.mjs collab-server)'],
+    [Y_SERVER, '@y/websocket-server in node_modules'],
+  ] as const) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: the collab bench needs ${what}`);
+  }
+  const workDir = join(root, 'tmp', `bench-collab-${process.pid}`);
+  mkdirSync(workDir, { recursive: true });
+  const results: RunResult[] = [];
+  const replays: ReplayResult[] = [];
+  let trace: ReplayTrace | undefined;
+  const started = performance.now();
+  try {
+    for (const [i, n] of CLIENT_COUNTS.entries()) {
+      // Alternate who goes first, so that drift on a shared machine hits both alike.
+      results.push(...(await measurePair(n!, i % 2 === 0 ? 'ours' : 'yws', workDir)));
+    }
+    if (existsSync(TRACE_FILE) && process.env['COLLAB_BENCH_TRACE'] !== '0') {
+      progress('building Yjs updates from the concurrent trace');
+      trace = loadConcurrentTrace(TRACE_FILE);
+      // Twice each, ABBA; the faster of the two counts (other load only ever slows a replay down).
+      for (const [i, kind] of (['yws', 'ours', 'ours', 'yws'] as const).entries()) replays.push(await replay(kind, trace, workDir, `${kind}-replay-${i}`));
+    }
+  } finally {
+    progressDone();
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  const elapsed = (performance.now() - started) / 1000;
+
+  console.log(
+    [
+      `Same Yjs workload against both servers, each its own node process, clients in this process over 127.0.0.1. N clients on one`,
+      `document type single letters at random positions (seeded: the same keystrokes for both servers). Per N, both servers run at once`,
+      `and are measured in alternating ${SLICE_S} s slices (ABBA), so that other load on the machine hits both alike.`,
+      `- edits/s sustained: closed loop, each client keeps ${WINDOW} edits in flight (sent, not yet at every other client) and types the next`,
+      `  one the moment one has reached everyone, so the server is never idle; edits that reached every peer per second, median of`,
+      `  ${SLICES} slices after a warm-up slice. Each edit goes out to N-1 peers (y-websocket also sends it back to its author).`,
+      `- latency: from making an edit to the LAST peer receiving it, with the clients together typing ${RATE_TOTAL} letters/s (each the same`,
+      `  share, random phases, open loop; ${RATE_SLICES} slices), a load both servers sustain; "at full load": the same during the closed loop`,
+      `  (mostly queueing behind ${WINDOW} x N edits in flight).`,
+      `- clients are cheap receivers: they read the item ids of each relayed update but integrate none until the end (then two of them`,
+      `  integrate all they received and must equal a late joiner's copy of the server's document), so the bench process is not the bottleneck.`,
+      `- collab-server stores every edit durably (fsync, group commit) before its ACK; y-websocket keeps the document in memory only.`,
+      `- memory: the server's peak RSS (VmHWM); CPU: user+system time during the closed-loop slices, 100% = one core (this machine: ${availableParallelism()}).`,
+      '',
+    ].join('\n'),
+  );
+
+  const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '-');
+  const pct = (values: number[], p: number) => (values.length ? percentileOf(values, p) : NaN);
+  const rows: string[][] = [];
+  for (const n of CLIENT_COUNTS) {
+    const ours = results.find((r) => r.kind === 'ours' && r.clients === n)!;
+    const yws = results.find((r) => r.kind === 'yws' && r.clients === n)!;
+    const row = (figure: string, a: number, b: number, digits = 0) => rows.push([figure, fmt(a, digits), fmt(b, digits), ratio(a, b)]);
+    row(`${n} clients: edits/s sustained (higher is better)`, ours.editsPerSec, yws.editsPerSec);
+    row(`  edit -> all peers p50 (ms) at ${fmt(RATE_TOTAL)} edits/s`, pct(ours.rateLatency, 50), pct(yws.rateLatency, 50), 2);
+    row(`  edit -> all peers p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`, pct(ours.rateLatency, 99), pct(yws.rateLatency, 99), 2);
+    row(`  edit -> all peers p50 (ms) at full load`, pct(ours.fullLoadLatency, 50), pct(yws.fullLoadLatency, 50), 1);
+    row(`  edit -> all peers p99 (ms) at full load`, pct(ours.fullLoadLatency, 99), pct(yws.fullLoadLatency, 99), 1);
+    row(`  server peak RSS (MiB)`, ours.peakRssKiB / 1024, yws.peakRssKiB / 1024, 1);
+    row(`  server CPU at full load (% of a core)`, ours.serverCpu * 100, yws.serverCpu * 100);
+    row(`  bench process CPU at full load (% of a core)`, ours.benchCpu * 100, yws.benchCpu * 100);
+    rows.push([`  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`, `${fmt(pct(ours.ackLatency, 50), 2)} / ${fmt(pct(ours.ackLatency, 99), 2)}`, 'no ACK', '']);
+    rows.push([`  document at the end (characters)`, fmt(ours.textLength), fmt(yws.textLength), '']);
+  }
+  console.log(table(['figure', LABEL.ours, LABEL.yws, 'ours / y-websocket'], rows));
+  console.log(`\nLatency, RSS: lower is better. Offered rate achieved: ${results.map((r) => `${LABEL[r.kind]} ${r.clients}: ${fmt(r.offeredPerSec)}/s`).join(', ')}.`);
+  let failed = false;
+  for (const r of results) {
+    if (r.problems.length === 0) {
+      console.log(`converged: ${LABEL[r.kind]}, ${r.clients} clients: every client has every edit; the texts are equal (${fmt(r.textLength)} characters).`);
+      continue;
+    }
+    failed = true;
+    for (const p of r.problems) console.log(`NOT CONVERGED / PROBLEM: ${LABEL[r.kind]}, ${r.clients} clients: ${p}`);
+  }
+  if (trace && replays.length) {
+    const best = (kind: Kind): ReplayResult => {
+      const mine = replays.filter((r) => r.kind === kind);
+      const fastest = mine.reduce((a, b) => (Number.isNaN(b.convergedS) || b.convergedS >= a.convergedS ? a : b));
+      return { ...fastest, problems: mine.flatMap((r) => r.problems), peakRssKiB: Math.max(...mine.map((r) => r.peakRssKiB)) };
+    };
+    const ours = best('ours');
+    const yws = best('yws');
+    console.log(
+      `\nReal trace: ${relative(root, TRACE_FILE)} (CC BY 4.0, josephg/editing-traces), ${trace.agents} people typing at once, ` +
+        `${fmt(trace.transactions)} transactions, ${fmt(trace.endContent.length)} characters at the end.\n` +
+        `One client per person sends that person's transactions in order, each as soon as its document holds the transaction's parents\n` +
+        `(a chain of round trips through the server); fresh server each time, twice per server (ABBA), the faster run shown.\n`,
+    );
+    console.log(
+      table(
+        ['figure', LABEL.ours, LABEL.yws, 'ours / y-websocket'],
+        [
+          ['wall time until all clients have endContent (s)', fmt(ours.convergedS, 2), fmt(yws.convergedS, 2), ratio(ours.convergedS, yws.convergedS)],
+          ['  transactions/s', fmt(trace.transactions / ours.convergedS), fmt(trace.transactions / yws.convergedS), ratio(yws.convergedS, ours.convergedS)],
+          ['  until every edit is ACKed (durable) (s)', fmt(ours.ackedS, 2), 'no ACK', ''],
+          ['  server peak RSS (MiB)', fmt(ours.peakRssKiB / 1024, 1), fmt(yws.peakRssKiB / 1024, 1), ratio(ours.peakRssKiB, yws.peakRssKiB)],
+        ],
+      ),
+    );
+    for (const r of [ours, yws]) {
+      if (r.problems.length === 0) console.log(`converged: ${LABEL[r.kind]}, trace replay: all ${trace.agents} clients and a late joiner hold endContent.`);
+      for (const p of r.problems) console.log(`NOT CONVERGED / PROBLEM: ${LABEL[r.kind]}, trace replay: ${p}`);
+      if (r.problems.length) failed = true;
+    }
+  } else {
+    console.log(`\n(trace replay skipped: ${TRACE_FILE} is missing)`);
+  }
+  console.log(`(collab bench took ${elapsed.toFixed(0)} s)`);
+  if (failed) process.exitCode = 1;
+}
+
+void main().catch((error: unknown) => {
+  progressDone();
+  console.error(error);
+  process.exit(1);
+});
