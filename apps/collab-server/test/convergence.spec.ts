@@ -3,26 +3,30 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import fc from 'fast-check';
 import { cleanup, connectClient, startServer, waitFor, type TestClient } from './harness';
-import { concurrentTraceUpdates } from './editing-trace';
+import { loadConcurrentTrace, sharedDataPath, TEXT } from '@collab/testing';
 
 afterEach(cleanup);
 
 it('replays the real 3-person concurrent trace through the server to its endContent', async () => {
-  const { endContent, numAgents, sequence } = concurrentTraceUpdates();
+  const trace = loadConcurrentTrace(sharedDataPath('clownschool-concurrent.json.gz'));
+  const { endContent, agents } = trace;
+  const sequence = trace.steps.flatMap((steps, agent) => steps.map((step) => ({ agent, ...step }))).sort((x, y) => x.index - y.index);
   const { server, port, dataDir } = await startServer();
   const clients: TestClient[] = [];
-  for (let a = 0; a < numAgents; a++) clients.push(await connectClient(port, { host: a % 2 ? '::1' : '127.0.0.1', name: `agent${a}` }));
+  for (let a = 0; a < agents; a++) clients.push(await connectClient(port, { host: a % 2 ? '::1' : '127.0.0.1', name: `agent${a}` }));
   // Each agent's client sends its own updates in trace order, as fast as it can, waiting only
   // until the other people's edits its next one builds on have reached it through the server.
   for (let i = 0; i < sequence.length; i++) {
     const { agent, update, needs } = sequence[i]!;
+    if (!update) continue;
     const doc = clients[agent]!.doc;
-    const ready = () => needs.every(([client, clock]) => Y.getState(doc.store, client) >= clock);
+    // The trace gives agent b the Yjs client id b + 1.
+    const ready = () => needs.every((clock, b) => b === agent || Y.getState(doc.store, b + 1) >= clock);
     if (!ready()) await untilDocIs(doc, ready, `the edits trace step ${i} builds on`);
     Y.applyUpdate(doc, update);
     if (i % 200 === 0) await new Promise((r) => setImmediate(r));
   }
-  await waitFor(() => clients.every((c) => c.text() === endContent), 'every client at endContent', 60_000);
+  await waitFor(() => clients.every((c) => c.doc.getText(TEXT).toString() === endContent), 'every client at endContent', 60_000);
   for (const c of clients) await c.session.whenSaved();
   await server.close();
   expect(readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toBe(endContent);

@@ -1,3 +1,6 @@
 export { freePort, accepts, waitForPort, waitFor } from './ports';
 export { Pm2Sandbox } from './pm2-sandbox';
 export type { Pm2AppState } from './pm2-sandbox';
+export { loadConcurrentTrace, TEXT } from './concurrent-trace';
+export type { ReplayStep, ReplayTrace } from './concurrent-trace';
+export { repoRoot, sharedDataPath } from './shared-data';
