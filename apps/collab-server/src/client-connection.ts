@@ -16,6 +16,10 @@ import {
 import { StorageError } from '@collab/persistence';
 import type { Logger } from '@collab/logging';
 import type { DocumentPeer, SharedDocument } from './shared-document';
+import { TokenBucket } from './token-bucket';
+
+/** How often a connection that keeps hitting a rate limit is logged. */
+const RATE_LOG_INTERVAL_MS = 10_000;
 
 /** Limits and identity every connection shares; limits carry their units. */
 export interface ConnectionSettings {
@@ -27,6 +31,12 @@ export interface ConnectionSettings {
   /** Unsent output past which a client that does not read is dropped. */
   maxSendBufferBytes: number;
   token: string | undefined;
+  /** Document-changing frames a second one client may send (reading slows down past it). */
+  maxEditsPerSecond: number;
+  /** Bytes a second one client may send (reading slows down past it). */
+  maxBytesPerSecond: number;
+  /** Longest document (in characters) an edit may make; past it: ERROR 10. */
+  maxDocumentChars: number;
 }
 
 /** What a connection needs from its server. */
@@ -58,6 +68,10 @@ export class ClientConnection implements DocumentPeer {
   private early: Message[] = [];
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly detach: () => void;
+  private readonly edits: TokenBucket;
+  private readonly bytes: TokenBucket;
+  private throttledUntil = 0;
+  private lastRateLog = -Infinity;
 
   constructor(
     private readonly socket: Socket,
@@ -66,6 +80,8 @@ export class ClientConnection implements DocumentPeer {
     private readonly host: ConnectionHost,
   ) {
     socket.setNoDelay(true);
+    this.edits = new TokenBucket(settings.maxEditsPerSecond, settings.maxEditsPerSecond * 2);
+    this.bytes = new TokenBucket(settings.maxBytesPerSecond, settings.maxBytesPerSecond * 2);
     this.handshakeTimer = setTimeout(
       () => this.fail(ErrorCode.Timeout, `No HELLO within ${settings.handshakeTimeoutMs / 1000} s; closing the connection.`),
       settings.handshakeTimeoutMs,
@@ -132,6 +148,7 @@ export class ClientConnection implements DocumentPeer {
   }
 
   private onFrame(payload: Buffer): void {
+    if (!this.bytes.take(payload.length + 4)) this.throttle('bytes', this.settings.maxBytesPerSecond);
     let message: Message;
     try {
       message = decodeMessage(payload);
@@ -167,7 +184,8 @@ export class ClientConnection implements DocumentPeer {
         this.early = [];
         for (const m of early) if (this.state === 'active') this.onMessage(m);
       },
-      (error: Error) => {
+      (error: Error & { code?: string }) => {
+        if (error.code === 'COLLAB_ERR_TOO_MANY_DOCUMENTS') return this.fail(ErrorCode.ServerFull, error.message);
         this.host.logger.error(`Error opening document ${decision.document}: ${error.message}`);
         this.fail(ErrorCode.StorageUnavailable, `The document ${decision.document} cannot be opened: ${error.message}`);
       },
@@ -208,6 +226,14 @@ export class ClientConnection implements DocumentPeer {
   }
 
   private onChange(document: SharedDocument, update: Uint8Array): void {
+    if (!this.edits.take()) this.throttle('edits', this.settings.maxEditsPerSecond);
+    if (document.wouldExceed(update, this.settings.maxDocumentChars)) {
+      this.host.logger.warn(`Refused an edit of client ${this.label}: document ${document.name} would pass ${this.settings.maxDocumentChars} characters`);
+      return this.fail(
+        ErrorCode.DocumentTooLarge,
+        `The document may hold at most ${this.settings.maxDocumentChars} characters; this edit would make it longer. It was not applied.`,
+      );
+    }
     const n = ++this.changesReceived;
     let stored: Promise<void>;
     try {
@@ -232,6 +258,26 @@ export class ClientConnection implements DocumentPeer {
         );
       },
     );
+  }
+
+  /**
+   * Past a rate limit the client is not cut off (its edits would be lost to nobody's benefit):
+   * reading from its socket pauses until its budget has refilled, so TCP slows it down.
+   */
+  private throttle(what: 'edits' | 'bytes', limit: number): void {
+    const wait = Math.max(this.edits.waitMs(), this.bytes.waitMs());
+    const until = performance.now() + wait;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    const now = performance.now();
+    if (now - this.lastRateLog >= RATE_LOG_INTERVAL_MS) {
+      this.lastRateLog = now;
+      this.host.logger.warn(`Client ${this.label} sends more than ${limit} ${what} a second; reading from it more slowly`);
+    }
+    this.socket.pause();
+    setTimeout(() => {
+      if (performance.now() >= this.throttledUntil - 1 && this.state !== 'closing') this.socket.resume();
+    }, wait).unref();
   }
 
   private onClose(): void {

@@ -208,8 +208,20 @@ describe('CollabServer', () => {
 });
 
 describe('CollabServer against connections that say nothing', () => {
-  it('lets a normal client edit while 1,000 connections stay silent', async () => {
-    const { port } = await startServer();
+  it('lets a normal client edit while 1,000 connections from one address stay silent', async () => {
+    const { port, lines } = await startServer();
+    const silent = [];
+    for (let i = 0; i < 1000; i++) silent.push(await rawClient(port, '127.0.0.1'));
+    // The per-address limit (64) bites: the rest were refused at once.
+    expect(lines.some((l) => l.startsWith('[WARN] Too many connections from 127.0.0.1 (limit 64)'))).toBe(true);
+    const a = await connectClient(port, { host: '::1' });
+    a.doc.getText('content').insert(0, 'still editing');
+    await a.session.whenSaved();
+    for (const s of silent) s.socket.destroy();
+  }, 60_000);
+
+  it('lets a normal client edit while 1,000 silent connections wait, with no per-address limit', async () => {
+    const { port } = await startServer({ maxConnectionsPerAddress: 0 });
     const silent = [];
     for (let i = 0; i < 1000; i++) silent.push(await rawClient(port, i % 2 ? '::1' : '127.0.0.1'));
     const a = await connectClient(port);
@@ -234,6 +246,59 @@ describe('CollabServer against connections that say nothing', () => {
     await waiting[3]!.closed;
     expect(errorOf(waiting[3]!.messages)?.code).toBe(ErrorCode.ServerFull);
   });
+});
+
+describe('CollabServer limits', () => {
+  it('refuses an edit that would pass the maximum document size with ERROR 10, the document unchanged', async () => {
+    const { port, lines } = await startServer({ maxDocumentChars: 20 });
+    const a = await connectClient(port);
+    a.doc.getText('content').insert(0, 'short');
+    await a.session.whenSaved();
+    const raw = await rawClient(port);
+    raw.hello();
+    const other = new Y.Doc();
+    other.getText('content').insert(0, 'this is far too long for the limit');
+    raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(other) });
+    await raw.closed;
+    expect(errorOf(raw.messages)?.code).toBe(ErrorCode.DocumentTooLarge);
+    expect(lines.some((l) => l.includes('would pass 20 characters'))).toBe(true);
+    const b = await connectClient(port);
+    expect(b.text()).toBe('short');
+  });
+
+  it('refuses a document past the maximum number open, with ERROR 1', async () => {
+    const { port, lines } = await startServer({ maxDocuments: 2 }); // temp is one of them
+    await connectClient(port, { document: 'one' });
+    const raw = await rawClient(port);
+    raw.hello('two');
+    await raw.closed;
+    expect(errorOf(raw.messages)?.code).toBe(ErrorCode.ServerFull);
+    expect(lines.some((l) => l.includes('2 documents are open (the limit); refused to open two'))).toBe(true);
+  });
+
+  it('refuses connections past the per-address limit and keeps the others', async () => {
+    const { port } = await startServer({ maxConnectionsPerAddress: 2 });
+    const a = await connectClient(port, { host: '127.0.0.1' });
+    await connectClient(port, { host: '127.0.0.1' });
+    const third = await rawClient(port, '127.0.0.1');
+    await third.closed;
+    expect(errorOf(third.messages)).toMatchObject({ code: ErrorCode.ServerFull, message: 'Too many connections from 127.0.0.1. Please try again later.' });
+    const fromV6 = await connectClient(port, { host: '::1' });
+    a.doc.getText('content').insert(0, 'x');
+    await waitFor(() => fromV6.text() === 'x', 'relay');
+  });
+
+  it('slows a client past the edit rate down instead of dropping it, and stores every edit', async () => {
+    const { port, lines } = await startServer({ maxEditsPerSecond: 50 });
+    const a = await connectClient(port);
+    const text = a.doc.getText('content');
+    for (let i = 0; i < 300; i++) text.insert(text.length, 'k');
+    await a.session.whenSaved();
+    expect(lines.some((l) => /sends more than 50 edits a second; reading from it more slowly/.test(l))).toBe(true);
+    expect(a.session.isEnded).toBe(false);
+    const b = await connectClient(port);
+    expect(b.text()).toBe('k'.repeat(300));
+  }, 30_000);
 });
 
 describe('CollabServer bad input', () => {

@@ -25,6 +25,16 @@ export interface CollabServerOptions {
   maxSendBufferBytes?: number;
   /** Connections allowed to wait for their HELLO at once; past it the oldest is closed. */
   maxPendingHandshakes?: number;
+  /** Connections one remote address may hold at once; 0 for no limit. */
+  maxConnectionsPerAddress?: number;
+  /** Documents loaded at once; a HELLO for one more gets ERROR 1. */
+  maxDocuments?: number;
+  /** Edits a second per client before reading from it slows down. */
+  maxEditsPerSecond?: number;
+  /** Bytes a second per client before reading from it slows down. */
+  maxBytesPerSecond?: number;
+  /** Longest document in characters; an edit past it gets ERROR 10. */
+  maxDocumentChars?: number;
   /** How long a document stays loaded after its last client leaves. */
   unloadAfterMs?: number;
   /** Shared secret clients must send in HELLO; none when undefined or ''. */
@@ -33,6 +43,22 @@ export interface CollabServerOptions {
   compactBytes?: number;
   serverName: string;
   logger: Logger;
+}
+
+/** Default limits; each is an option of CollabServer and a flag of collab-server. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
+export const DEFAULT_MAX_DOCUMENTS = 1000;
+export const DEFAULT_MAX_EDITS_PER_SECOND = 1000;
+export const DEFAULT_MAX_BYTES_PER_SECOND = 8 * 1024 * 1024;
+export const DEFAULT_MAX_DOCUMENT_CHARS = 16 * 1024 * 1024;
+
+/** A HELLO asked for a document while the maximum number is open. */
+export class TooManyDocumentsError extends Error {
+  readonly code = 'COLLAB_ERR_TOO_MANY_DOCUMENTS';
+  constructor(readonly limit: number) {
+    super(`${limit} documents are open, the most this server holds at once. Please try again later.`);
+    this.name = 'TooManyDocumentsError';
+  }
 }
 
 /** The default document could not be loaded or created at start. */
@@ -64,6 +90,8 @@ export class CollabServer implements ConnectionHost {
   private readonly connections = new Set<ClientConnection>();
   /** Connections that have said HELLO and count against maxClients. */
   private readonly admitted = new Set<ClientConnection>();
+  /** Open connections per remote address, for maxConnectionsPerAddress. */
+  private readonly perAddress = new Map<string, number>();
   private readonly documents = new Map<string, OpenDocument>();
   /** Documents being written out and closed; a client asking for one waits, then reloads it. */
   private readonly unloading = new Map<string, Promise<void>>();
@@ -138,6 +166,11 @@ export class CollabServer implements ConnectionHost {
       open.unloadTimer = undefined;
       return open.loading;
     }
+    const maxDocuments = this.options.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
+    if (this.documents.size + this.unloading.size >= maxDocuments) {
+      this.logger.warn(`${maxDocuments} documents are open (the limit); refused to open ${name}`);
+      return Promise.reject(new TooManyDocumentsError(maxDocuments));
+    }
     const unloading = this.unloading.get(name);
     if (unloading) return unloading.then(() => this.openDocument(name));
     if (!this.store || this.closing) return Promise.reject(new Error('the server is shutting down'));
@@ -205,6 +238,15 @@ export class CollabServer implements ConnectionHost {
       return;
     }
     this.logger.info(`Accepted connection from ${label}`);
+    const address = normalizeAddress(socket.remoteAddress ?? '?');
+    const fromAddress = (this.perAddress.get(address) ?? 0) + 1;
+    const perAddressLimit = this.options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    if (perAddressLimit > 0 && fromAddress > perAddressLimit) {
+      this.logger.warn(`Too many connections from ${address} (limit ${perAddressLimit}). Rejected connection from ${label}`);
+      socket.end(encodeMessageFrame(makeErrorMessage(ErrorCode.ServerFull, `Too many connections from ${address}. Please try again later.`)));
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
     if (this.admitted.size >= this.options.maxClients) {
       this.logger.warn(`Server full. Rejected connection from ${label}`);
       socket.end(encodeMessageFrame(makeErrorMessage(ErrorCode.ServerFull)));
@@ -221,10 +263,19 @@ export class CollabServer implements ConnectionHost {
         idleTimeoutMs: this.options.idleTimeoutMs,
         maxSendBufferBytes: this.options.maxSendBufferBytes ?? 64 * 1024 * 1024,
         token: this.options.token || undefined,
+        maxEditsPerSecond: this.options.maxEditsPerSecond ?? DEFAULT_MAX_EDITS_PER_SECOND,
+        maxBytesPerSecond: this.options.maxBytesPerSecond ?? DEFAULT_MAX_BYTES_PER_SECOND,
+        maxDocumentChars: this.options.maxDocumentChars ?? DEFAULT_MAX_DOCUMENT_CHARS,
       },
       this,
     );
     this.connections.add(connection);
+    this.perAddress.set(address, fromAddress);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
     this.logger.info(`New client connected: ${label}`);
     this.dropOldestWaitingPastLimit();
   }

@@ -17,6 +17,11 @@ void runProgram(program, process.argv, async () => {
     maxFrameBytes: options.maxFrame,
     idleTimeoutMs: options.idleTimeout * 1000,
     token: options.token,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+    maxDocuments: options.maxDocuments,
+    maxEditsPerSecond: options.maxEditsPerSecond,
+    maxBytesPerSecond: options.maxBytesPerSecond,
+    maxDocumentChars: options.maxDocumentChars,
     serverName: `collab-server ${VERSION}`,
     logger,
   });

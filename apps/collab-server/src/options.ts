@@ -11,6 +11,11 @@ export interface CollabServerCliOptions {
   idleTimeout: number;
   token?: string;
   logLevel: string;
+  maxConnectionsPerAddress: number;
+  maxDocuments: number;
+  maxEditsPerSecond: number;
+  maxBytesPerSecond: number;
+  maxDocumentChars: number;
 }
 
 /** The collab-server command line; every flag also reads a COLLAB_* environment variable (for PM2). */
@@ -38,6 +43,31 @@ export function buildProgram(): Command {
           .env('COLLAB_IDLE_TIMEOUT')
           .default(60)
           .argParser(secondsIn(0, 86_400)),
+      )
+      .addOption(
+        new Option('--max-connections-per-address <n>', 'connections one remote address may hold at once (0: no limit)')
+          .env('COLLAB_MAX_CONNECTIONS_PER_ADDRESS')
+          .default(64)
+          .argParser(integerIn(0, 1_000_000)),
+      )
+      .addOption(new Option('--max-documents <n>', 'documents open at once; a client asking for one more is told the server is full').env('COLLAB_MAX_DOCUMENTS').default(1000).argParser(integerIn(1, 1_000_000)))
+      .addOption(
+        new Option('--max-edits-per-second <n>', 'edits a second per client; past it the server reads from that client more slowly')
+          .env('COLLAB_MAX_EDITS_PER_SECOND')
+          .default(1000)
+          .argParser(integerIn(1, 10_000_000)),
+      )
+      .addOption(
+        new Option('--max-bytes-per-second <n>', 'bytes a second per client; past it the server reads from that client more slowly')
+          .env('COLLAB_MAX_BYTES_PER_SECOND')
+          .default(8 * 1024 * 1024)
+          .argParser(integerIn(1024, 1024 * 1024 * 1024)),
+      )
+      .addOption(
+        new Option('--max-document-chars <n>', 'longest document in characters; an edit past it is refused (ERROR 10)')
+          .env('COLLAB_MAX_DOCUMENT_CHARS')
+          .default(16 * 1024 * 1024)
+          .argParser(integerIn(1, 1024 * 1024 * 1024)),
       )
       .addOption(new Option('--token <secret>', 'shared token clients must send (none by default)').env('COLLAB_TOKEN'))
       .addOption(new Option('--log-level <level>', 'error, warn, info, update or debug').env('LOG_LEVEL').default('info'))

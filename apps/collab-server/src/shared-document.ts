@@ -111,6 +111,24 @@ export class SharedDocument {
     return this.lastAppend.catch(() => undefined);
   }
 
+  /**
+   * Whether an update could take the text past maxChars. Cheap when far from the limit (an
+   * update inserts at most as many characters as it has bytes); near it, the update is read.
+   */
+  wouldExceed(update: Uint8Array, maxChars: number): boolean {
+    const length = this.doc.getText(TEXT_NAME).length;
+    if (length + update.byteLength <= maxChars) return false;
+    let inserted = 0;
+    try {
+      for (const struct of Y.decodeUpdate(update).structs) {
+        if (struct instanceof Y.Item && struct.content instanceof Y.ContentString) inserted += struct.content.str.length;
+      }
+    } catch {
+      return false; // undecodable: applyChange refuses it with its own error
+    }
+    return inserted > 0 && length + inserted > maxChars;
+  }
+
   /** Applies a client's awareness update; the change is relayed to the others. */
   applyAwareness(peer: DocumentPeer, update: Uint8Array): void {
     applyAwarenessUpdate(this.awareness, update, peer);
