@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { ErrorCode, MessageType, SyncType, type ErrorMessage } from '@collab/collab-protocol';
+import { FaultyFs } from '@collab/persistence';
 import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
 
 afterEach(cleanup);
@@ -264,6 +265,27 @@ describe('CollabServer limits', () => {
     expect(lines.some((l) => l.includes('would pass 20 characters'))).toBe(true);
     const b = await connectClient(port);
     expect(b.text()).toBe('short');
+  });
+
+  it('refuses edits with ERROR 7 while the disk fails, loses nothing acknowledged, and stores everything once it works again', async () => {
+    const faulty = new FaultyFs();
+    const { port, server, dataDir } = await startServer({ storageFs: faulty });
+    const a = await connectClient(port);
+    a.doc.getText('content').insert(0, 'safe ');
+    await a.session.whenSaved();
+    faulty.fail({ op: 'write', errno: 'ENOSPC', partial: true });
+    a.doc.getText('content').insert(5, 'lost?');
+    await new Promise<void>((resolve) => a.session.once('end', () => resolve()));
+    expect(a.session.isSaved).toBe(false);
+    // A client that sends the same edit again (as on reconnect) must not be ACKed while the disk is full.
+    const again = await connectClient(port, { doc: a.doc });
+    await new Promise<void>((resolve) => again.session.once('end', () => resolve()));
+    expect(again.session.isSaved).toBe(false);
+    faulty.heal();
+    const healed = await connectClient(port, { doc: a.doc });
+    await healed.session.whenSaved();
+    await server.close();
+    expect(readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toBe('safe lost?');
   });
 
   it('refuses a document past the maximum number open, with ERROR 1', async () => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
 import { DEFAULT_DOCUMENT, encodeMessageFrame, ErrorCode, makeErrorMessage } from '@collab/collab-protocol';
-import { DocumentStore } from '@collab/persistence';
+import { DocumentStore, type FsOps } from '@collab/persistence';
 import { DEFAULT_MAX_FRAME_BYTES } from '@collab/framing';
 import type { Logger } from '@collab/logging';
 import { ClientConnection, type ConnectionHost } from './client-connection';
@@ -41,6 +41,8 @@ export interface CollabServerOptions {
   token?: string;
   /** Log size past which a document is compacted (persistence default otherwise). */
   compactBytes?: number;
+  /** The file system calls of the store; tests inject disk faults here (default: the real ones). */
+  storageFs?: FsOps;
   serverName: string;
   logger: Logger;
 }
@@ -114,6 +116,7 @@ export class CollabServer implements ConnectionHost {
     this.store = await DocumentStore.open({
       dataDir: this.options.dataDir,
       compactBytes: this.options.compactBytes,
+      fs: this.options.storageFs,
       onWarning: (message) => this.logger.warn(message),
     });
     try {

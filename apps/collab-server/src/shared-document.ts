@@ -35,6 +35,12 @@ export class SharedDocument {
   private readonly presence = new Map<DocumentPeer, Set<number>>();
   /** Settles once every append issued so far has settled. */
   private lastAppend: Promise<void> = Promise.resolve();
+  /**
+   * Set when an append failed (disk full, I/O error): the document in memory then holds
+   * changes the disk lacks, so the next append stores the whole state, and nothing is ACKed
+   * (not even a duplicate) before that succeeds.
+   */
+  private unstored = false;
 
   constructor(
     readonly name: string,
@@ -103,9 +109,13 @@ export class SharedDocument {
     // Parts waiting for a missing dependency change no text yet but must be stored as well:
     // the client was told nothing about them and counts on the ACK.
     if (changed) this.events.onTextChanged(peer, () => summariseUpdate(update));
-    if (changed || this.doc.store.pendingStructs !== pendingStructs || this.doc.store.pendingDs !== pendingDs) {
-      this.lastAppend = this.stored.append(update);
-      return this.lastAppend;
+    if (changed || this.unstored || this.doc.store.pendingStructs !== pendingStructs || this.doc.store.pendingDs !== pendingDs) {
+      const record = this.unstored ? Y.encodeStateAsUpdate(this.doc) : update;
+      this.unstored = false;
+      const appended = this.stored.append(record);
+      appended.catch(() => (this.unstored = true));
+      this.lastAppend = appended;
+      return appended;
     }
     // Nothing new (a duplicate): stored once whatever carried it first is.
     return this.lastAppend.catch(() => undefined);
