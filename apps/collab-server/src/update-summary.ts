@@ -12,7 +12,7 @@ export function summariseUpdate(update: Uint8Array, maxChars = 80): string {
   for (const struct of structs) {
     if (struct instanceof Y.Item && struct.content instanceof Y.ContentString) inserted += struct.content.str;
   }
-  if (inserted) return shorten(inserted, maxChars);
+  if (inserted) return shorten(inserted.replace(/\r?\n$/, ''), maxChars);
   let deleted = 0;
   for (const items of ds.clients.values()) for (const item of items) deleted += item.len;
   return deleted === 1 ? '(deleted 1 character)' : `(deleted ${deleted} characters)`;
