@@ -1,0 +1,216 @@
+import { EventEmitter } from 'node:events';
+import * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import type { ConnectionState } from '@collab/collab-protocol';
+import { Editor, UNSAVED_WARNING, cursorAfterDelta } from '../src/editor/editor';
+import type { EditorAction } from '../src/editor/key-bindings';
+import { stripAnsi } from './editor-screen';
+
+class FakeConnection extends EventEmitter {
+  state: ConnectionState = { kind: 'connected' };
+  isSaved = true;
+}
+
+interface Side {
+  doc: Y.Doc;
+  awareness: Awareness;
+  connection: FakeConnection;
+  editor: Editor;
+  written: string[];
+  quits: number;
+  terminal: { columns: number; rows: number; write(s: string): void };
+}
+
+const REMOTE = 'remote';
+let sides: Side[] = [];
+
+function open(name: string, columns = 40, rows = 8): Side {
+  const doc = new Y.Doc();
+  const awareness = new Awareness(doc);
+  const connection = new FakeConnection();
+  const written: string[] = [];
+  const terminal = { columns, rows, write: (s: string) => void written.push(s) };
+  const side: Side = { doc, awareness, connection, written, quits: 0, terminal } as Side;
+  side.editor = new Editor({
+    doc,
+    awareness,
+    connection,
+    server: 'localhost:8080',
+    document: 'temp',
+    name,
+    terminal,
+    onQuit: () => side.quits++,
+    schedule: (paint) => paint(), // synchronous: every change is on "screen" at once
+  });
+  sides.push(side);
+  return side;
+}
+
+/** Links two sides like a server would: document updates and awareness both ways. */
+function link(a: Side, b: Side): void {
+  Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc), REMOTE);
+  Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc), REMOTE);
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    from.doc.on('update', (u: Uint8Array, origin: unknown) => origin !== REMOTE && Y.applyUpdate(to.doc, u, REMOTE));
+    from.awareness.on('update', ({ added, updated, removed }: Record<string, number[]>, origin: unknown) => {
+      if (origin === REMOTE) return;
+      applyAwarenessUpdate(to.awareness, encodeAwarenessUpdate(from.awareness, [...added!, ...updated!, ...removed!]), REMOTE);
+    });
+  }
+}
+
+const type = (side: Side, text: string) => {
+  for (const ch of text) side.editor.apply(ch === '\n' ? { kind: 'insert', text: '\n' } : { kind: 'insert', text: ch });
+};
+const act = (side: Side, ...actions: EditorAction[]) => actions.forEach((a) => side.editor.apply(a));
+const screen = (side: Side) => side.editor.frame().lines.map(stripAnsi);
+const content = (side: Side) => side.doc.getText('content').toString();
+
+afterEach(() => {
+  for (const s of sides) {
+    s.editor.destroy();
+    s.awareness.destroy();
+  }
+  sides = [];
+});
+
+describe('Editor', () => {
+  it('types text, moves and deletes by grapheme', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'ab👍🏽c');
+    act(a, { kind: 'move', motion: 'left' }, { kind: 'backspace' });
+    expect(content(a)).toBe('abc');
+    act(a, { kind: 'move', motion: 'home' }, { kind: 'delete' });
+    expect(content(a)).toBe('bc');
+    expect(a.editor.cursorIndex).toBe(0);
+  });
+
+  it('keeps the local cursor on its text when someone else edits before it', () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(a, 'hello world');
+    act(a, { kind: 'move', motion: 'home' });
+    for (let i = 0; i < 6; i++) act(a, { kind: 'move', motion: 'right' });
+    expect(a.editor.cursorIndex).toBe(6); // before "world"
+    act(b, { kind: 'move', motion: 'doc-start' });
+    type(b, 'Oh, ');
+    expect(content(a)).toBe('Oh, hello world');
+    expect(content(a).slice(a.editor.cursorIndex)).toBe('world');
+    type(a, 'big ');
+    expect(content(b)).toBe('Oh, hello big world');
+  });
+
+  it("undoes only one's own edits", () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(a, 'mine ');
+    act(b, { kind: 'move', motion: 'doc-end' });
+    type(b, 'theirs');
+    act(a, { kind: 'undo' });
+    expect(content(a)).toBe('theirs');
+    expect(content(b)).toBe('theirs');
+    act(a, { kind: 'redo' });
+    expect(content(b)).toBe('mine theirs');
+  });
+
+  it('makes a paste one undo step of its own', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'x');
+    act(a, { kind: 'insert', text: 'pasted\ntext\n', paste: true });
+    type(a, 'y');
+    act(a, { kind: 'undo' });
+    expect(content(a)).toBe('xpasted\ntext\n');
+    act(a, { kind: 'undo' });
+    expect(content(a)).toBe('x');
+    expect(a.editor.cursorIndex).toBe(1);
+  });
+
+  it("shows the peer's cursor with their name and lists them on the status line", () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(b, 'bob was here');
+    expect(screen(a)[0]).toBe('bob was here bob');
+    expect(screen(a)[6]).toContain('with  bob');
+    expect(screen(b)[6]).toContain('with  ann');
+  });
+
+  it('scrolls to keep the cursor on screen and keeps the top on its text when lines are added above', () => {
+    const a = open('ann', 20, 5); // 3 text rows
+    const b = open('bob', 20, 5);
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(a, 'l1\nl2\nl3\nl4\nl5');
+    act(b, { kind: 'move', motion: 'doc-start' });
+    expect(screen(a).slice(0, 3)).toEqual(['l3', 'l4', 'l5']);
+    type(b, 'new\n');
+    expect(screen(a).slice(0, 3)).toEqual(['l3', 'l4', 'l5']);
+    expect(a.editor.frame().cursor).toEqual({ x: 2, y: 2 });
+  });
+
+  it('re-wraps on resize', () => {
+    const a = open('ann', 20, 5);
+    a.editor.start();
+    type(a, 'abcdefghij');
+    a.terminal.columns = 4;
+    a.editor.resize();
+    expect(screen(a).slice(0, 3)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(a.editor.frame().cursor).toEqual({ x: 2, y: 2 });
+    expect(a.written[a.written.length - 1]).toContain('\x1b[2J');
+  });
+
+  it('warns once before quitting with unsaved edits; a second Ctrl-Q quits', () => {
+    const a = open('ann');
+    a.editor.start();
+    a.connection.isSaved = false;
+    act(a, { kind: 'quit' });
+    expect(a.quits).toBe(0);
+    expect(screen(a)[6]).toContain(UNSAVED_WARNING);
+    act(a, { kind: 'quit' });
+    expect(a.quits).toBe(1);
+  });
+
+  it('quits at once when everything is saved', () => {
+    const a = open('ann');
+    a.editor.start();
+    act(a, { kind: 'quit' });
+    expect(a.quits).toBe(1);
+  });
+
+  it('shows the reconnect countdown and unsaved state', () => {
+    const a = open('ann');
+    a.editor.start();
+    a.connection.state = { kind: 'reconnecting', inMs: 2000, reason: 'gone' };
+    a.connection.isSaved = false;
+    a.connection.emit('state', a.connection.state);
+    expect(screen(a)[6]).toMatch(/reconnecting in [12]s · unsaved/);
+  });
+
+  it('withdraws its presence when destroyed', () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    expect(b.awareness.getStates().has(a.doc.clientID)).toBe(true);
+    a.editor.destroy();
+    expect(b.awareness.getStates().has(a.doc.clientID)).toBe(false);
+  });
+
+  it('places the cursor after undo where the change was', () => {
+    expect(cursorAfterDelta([{ retain: 3 }, { insert: 'abc' }])).toBe(6);
+    expect(cursorAfterDelta([{ retain: 3 }, { delete: 2 }])).toBe(3);
+    expect(cursorAfterDelta([])).toBeUndefined();
+  });
+});

@@ -1,0 +1,91 @@
+import { emitKeypressEvents } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { actionForKey, KeyInput, pastedText, type EditorAction, type Keypress } from '../src/editor/key-bindings';
+
+/** Feeds raw terminal bytes through Node's own keypress parser, as the editor gets them. */
+function actionsFor(bytes: string): EditorAction[] {
+  const stream = new PassThrough();
+  emitKeypressEvents(stream);
+  const input = new KeyInput();
+  const actions: EditorAction[] = [];
+  stream.on('keypress', (str: string | undefined, key: Keypress) => {
+    const action = input.feed(str, key);
+    if (action) actions.push(action);
+  });
+  stream.write(bytes);
+  return actions;
+}
+
+describe('key bindings', () => {
+  it('inserts printable characters, wide ones and emoji included', () => {
+    expect(actionsFor('a漢👍')).toEqual([
+      { kind: 'insert', text: 'a' },
+      { kind: 'insert', text: '漢' },
+      { kind: 'insert', text: '👍' },
+    ]);
+  });
+
+  it('maps the cursor keys, Home/End and PageUp/PageDown, in both xterm encodings', () => {
+    expect(actionsFor('\x1b[A\x1b[B\x1b[C\x1b[D\x1b[H\x1b[F\x1bOH\x1b[4~\x1b[5~\x1b[6~').map((a) => a.kind === 'move' && a.motion)).toEqual([
+      'up', 'down', 'right', 'left', 'home', 'end', 'home', 'end', 'page-up', 'page-down',
+    ]);
+  });
+
+  it('maps Ctrl-Home and Ctrl-End to the start and end of the document', () => {
+    expect(actionsFor('\x1b[1;5H\x1b[1;5F')).toEqual([
+      { kind: 'move', motion: 'doc-start' },
+      { kind: 'move', motion: 'doc-end' },
+    ]);
+  });
+
+  it('maps Backspace (DEL and ^H), Delete, Enter and Tab', () => {
+    expect(actionsFor('\x7f\x08\x1b[3~\r\t')).toEqual([
+      { kind: 'backspace' },
+      { kind: 'backspace' },
+      { kind: 'delete' },
+      { kind: 'insert', text: '\n' },
+      { kind: 'insert', text: '\t' },
+    ]);
+  });
+
+  it('maps Ctrl-Q, Ctrl-Z, Ctrl-Y and Ctrl-L; Ctrl-C only says how to quit', () => {
+    expect(actionsFor('\x11\x1a\x19\x0c\x03')).toEqual([
+      { kind: 'quit' },
+      { kind: 'undo' },
+      { kind: 'redo' },
+      { kind: 'redraw' },
+      { kind: 'hint', text: 'Press Ctrl-Q to quit' },
+    ]);
+  });
+
+  it('ignores other control keys, Alt combinations and unknown escape sequences', () => {
+    expect(actionsFor('\x01\x02\x1bx\x1b[99~')).toEqual([]);
+    expect(actionForKey(undefined, { name: 'f1' })).toBeUndefined();
+  });
+
+  it('turns a bracketed paste into one insert, newlines and tabs as text', () => {
+    expect(actionsFor('\x1b[200~line 1\r\nline 2\rline\t3\n\x1b[201~x')).toEqual([
+      { kind: 'insert', text: 'line 1\nline 2\nline\t3\n', paste: true },
+      { kind: 'insert', text: 'x' },
+    ]);
+  });
+
+  it('keeps a paste split over many chunks together', () => {
+    const stream = new PassThrough();
+    emitKeypressEvents(stream);
+    const input = new KeyInput();
+    const actions: EditorAction[] = [];
+    stream.on('keypress', (str: string | undefined, key: Keypress) => {
+      const a = input.feed(str, key);
+      if (a) actions.push(a);
+    });
+    const bytes = `\x1b[200~${'abc漢\n'.repeat(1000)}\x1b[201~`;
+    for (let i = 0; i < bytes.length; i += 7) stream.write(bytes.slice(i, i + 7));
+    expect(actions).toEqual([{ kind: 'insert', text: 'abc漢\n'.repeat(1000), paste: true }]);
+  });
+
+  it('drops control characters and escape sequences from pasted text', () => {
+    expect(pastedText(['a', '\x07', 'b\r\n'])).toBe('ab\n');
+    expect(actionsFor('\x1b[200~a\x1b[31mb\x1b[201~')).toEqual([{ kind: 'insert', text: 'ab', paste: true }]);
+  });
+});
