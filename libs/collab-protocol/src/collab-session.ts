@@ -212,9 +212,10 @@ export class CollabSession extends EventEmitter {
     this.send({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(doc) });
     if (this.awareness) {
       this.awareness.on('update', this.onLocalAwareness);
-      if (this.awareness.getLocalState() !== null) {
-        this.send({ type: MessageType.Awareness, update: encodeAwarenessUpdate(this.awareness, [doc.clientID]) });
-      }
+      // Announce ourselves with a new clock: peers (and a restarted server) ignore a presence
+      // update whose clock is not newer than the last one they saw from us.
+      const local = this.awareness.getLocalState();
+      if (local !== null) this.awareness.setLocalState({ ...local });
     }
   }
 
@@ -244,6 +245,9 @@ export class CollabSession extends EventEmitter {
       // Other people's presence is stale once we are cut off from them.
       const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.options.doc.clientID);
       if (others.length) removeAwarenessStates(this.awareness, others, this);
+      // Forget their clocks too, or their states would be refused after the reconnect until
+      // each sends a newer one (up to 15 s later).
+      for (const id of [...this.awareness.meta.keys()]) if (id !== this.options.doc.clientID) this.awareness.meta.delete(id);
     }
     if (!this.stream.destroyed) this.stream.destroy();
     this.emit('end', end);

@@ -83,7 +83,6 @@ export class Editor {
   private countdown: NodeJS.Timeout | undefined;
   private paintQueued = false;
   private sentCursor = '';
-  private lastStateKind: ConnectionState['kind'] | undefined;
   private statusKey = '';
   private statusLine = '';
   private helpLine: { columns: number; line: string } | undefined;
@@ -322,7 +321,6 @@ export class Editor {
   };
 
   private readonly onState = (state: ConnectionState) => {
-    this.refreshPresence(state);
     clearInterval(this.countdown);
     this.countdown = undefined;
     this.reconnectAt = undefined;
@@ -335,24 +333,6 @@ export class Editor {
   };
 
   private readonly onSaved = () => this.requestPaint();
-
-  /**
-   * y-protocols ignores a presence update whose clock is not newer than the last it saw from
-   * that client, even after the state was dropped. A session that ends drops the peers but
-   * keeps their clocks, and a reconnecting client re-sends its state with the same clock, so
-   * after a server restart everyone would stay invisible until the 15 s renewal. So: forget
-   * the clocks of peers that are gone, and re-announce ourselves with a new clock once back.
-   */
-  private refreshPresence(state: ConnectionState): void {
-    const { awareness } = this.options;
-    if (state.kind !== 'connected') {
-      for (const id of [...awareness.meta.keys()]) if (id !== awareness.clientID && !awareness.states.has(id)) awareness.meta.delete(id);
-    } else if (this.lastStateKind !== undefined && this.lastStateKind !== 'connected') {
-      const local = awareness.getLocalState();
-      if (local) awareness.setLocalState({ ...local });
-    }
-    this.lastStateKind = state.kind;
-  }
 
   private readonly requestPaint = () => {
     if (this.paintQueued || this.stopped) return;
