@@ -117,8 +117,9 @@ export class SharedDocument {
       this.lastAppend = appended;
       return appended;
     }
-    // Nothing new (a duplicate): stored once whatever carried it first is.
-    return this.lastAppend.catch(() => undefined);
+    // Nothing new (a duplicate): stored once whatever carried it first is; if that write
+    // fails, so does this ACK (ERROR 7, and the client sends it again).
+    return this.lastAppend;
   }
 
   /**

@@ -37,6 +37,9 @@ export class ReconnectingClient extends EventEmitter {
 
   constructor(private readonly options: ReconnectingClientOptions) {
     super();
+    // A document that already holds edits is not known to be stored until a session has
+    // sent them (its step 2) and had them ACKed.
+    this.wasSaved = options.doc.store.clients.size === 0;
     options.doc.on('update', this.onDocUpdate);
   }
 

@@ -166,7 +166,10 @@ export class UpdateLog {
         try {
           await this.commit(batch);
         } catch (err) {
-          for (const r of batch) r.reject(err);
+          // Records queued behind a failed batch may build on it (an edit next to one that was
+          // not stored): storing them without it would ACK edits a restart cannot rebuild.
+          // They fail too; their writers resend them.
+          for (const r of batch.concat(this.records.splice(0))) r.reject(err);
           continue;
         }
         for (const r of batch) r.resolve();
