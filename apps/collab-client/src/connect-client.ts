@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { connectHappyEyeballs, formatEndpoint } from '@collab/address';
+import { connectHappyEyeballs, connectTls, formatEndpoint, type TlsClientOptions } from '@collab/address';
 import { ReconnectingClient, validateDocumentName } from '@collab/collab-protocol';
 import { ExitCode, UserFacingError } from '@collab/cli';
 
@@ -16,6 +16,8 @@ export interface ClientSettings {
   token?: string;
   /** How long one connection attempt may take. */
   connectTimeoutMs: number;
+  /** Connect with TLS, verifying the server's certificate (including its TLS handshake in connectTimeoutMs). */
+  tls?: TlsClientOptions;
 }
 
 /** A client synced with the server, ready for any mode. */
@@ -58,7 +60,8 @@ export async function connectClient(settings: ClientSettings): Promise<OpenClien
     doc,
     awareness,
     connect: async () => {
-      const { socket } = await connectHappyEyeballs({ host: settings.host, port: settings.port, timeoutMs: settings.connectTimeoutMs });
+      const target = { host: settings.host, port: settings.port, timeoutMs: settings.connectTimeoutMs };
+      const { socket } = settings.tls ? await connectTls({ ...target, tls: settings.tls }) : await connectHappyEyeballs(target);
       return socket;
     },
   });
@@ -72,6 +75,8 @@ export async function connectClient(settings: ClientSettings): Promise<OpenClien
     close();
     const e = error as Error & { code?: string };
     if (e.code === 'COLLAB_ERR_REFUSED') throw new UserFacingError(e.message, ExitCode.Failure);
+    // Not "check the server": the server answered, but could not prove who it is.
+    if (e.code === 'COLLAB_ERR_TLS_UNTRUSTED') throw new UserFacingError(e.message, ExitCode.Usage);
     throw new ConnectFailedError(e.message);
   }
   return { client, doc, awareness, server: formatEndpointOrName(settings.host, settings.port), close };

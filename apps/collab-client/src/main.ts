@@ -4,12 +4,14 @@ import { runLineMode } from './line-mode';
 import { appendAndWait, printDocument } from './one-shot';
 import { runEditor } from './editor/run-editor';
 import { ExitCode, runProgram } from '@collab/cli';
+import { loadCertificateAuthority } from '@collab/address';
 
 const program = buildProgram();
 
 void runProgram(program, process.argv, async () => {
   const options = program.opts<CollabClientCliOptions>();
   const timeoutMs = options.timeout * 1000;
+  const ca = options.ca !== undefined ? await loadCertificateAuthority(options.ca) : undefined;
   let open;
   try {
     open = await connectClient({
@@ -19,6 +21,7 @@ void runProgram(program, process.argv, async () => {
       name: options.name,
       token: options.token,
       connectTimeoutMs: Math.min(timeoutMs, 10_000),
+      tls: options.tls ? { ca, untrustedHint: '(use --ca FILE to trust its CA)' } : undefined,
     });
   } catch (error) {
     if (error instanceof ConnectFailedError) {

@@ -10,6 +10,8 @@ export interface CollabClientCliOptions {
   doc: string;
   name: string;
   token?: string;
+  tls?: boolean;
+  ca?: string;
   lines?: boolean;
   print?: boolean;
   append?: string;
@@ -35,6 +37,10 @@ export function buildProgram(): Command {
       .addOption(new Option('--doc <name>', 'document to open (letters, digits, . _ -)').env('COLLAB_DOC').default(DEFAULT_DOCUMENT))
       .addOption(new Option('--name <name>', 'your name, shown to the others').env('COLLAB_NAME').default(defaultName()))
       .addOption(new Option('--token <secret>', "the server's shared token, if it has one").env('COLLAB_TOKEN'))
+      .addOption(new Option('--tls', "connect with TLS and verify the server's certificate").env('COLLAB_TLS'))
+      .addOption(
+        new Option('--ca <file>', "PEM CA certificate(s) to trust instead of the system's (implies --tls)").env('COLLAB_CA').implies({ tls: true }),
+      )
       .addOption(new Option('--lines', 'line mode (the default when stdin is not a terminal)'))
       .addOption(new Option('--print', 'print the document and exit').conflicts(['lines', 'append']))
       .addOption(new Option('--append <text>', 'append TEXT as a new line, wait until it is stored, exit').conflicts(['lines']))
@@ -51,6 +57,8 @@ export function buildProgram(): Command {
           'Examples:',
           '  collab-client                                  # terminal editor on localhost:8080, document temp',
           '  collab-client --host ::1 --doc notes --name ann',
+          '  collab-client --host collab.example.org --tls --token s3cret',
+          '  collab-client --host localhost --ca ca.pem     # TLS, trusting the CA that signed the server certificate',
           '  printf "first\\nsecond\\n" | collab-client --lines',
           '  collab-client --print > copy.txt',
           '  collab-client --append "buy milk" && echo stored',

@@ -1,13 +1,14 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
+import { createTcpServer, formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
 import { DEFAULT_DOCUMENT, encodeMessageFrame, ErrorCode, makeErrorMessage } from '@collab/collab-protocol';
 import { DocumentStore, type FsOps } from '@collab/persistence';
 import { DEFAULT_MAX_FRAME_BYTES } from '@collab/framing';
 import type { Logger } from '@collab/logging';
 import { ClientConnection, type ConnectionHost } from './client-connection';
 import { SharedDocument, type DocumentPeer } from './shared-document';
+import { exposureWarning } from './exposure-warning';
 
 /** Settings of a CollabServer; limits carry their units in the name. */
 export interface CollabServerOptions {
@@ -39,6 +40,8 @@ export interface CollabServerOptions {
   unloadAfterMs?: number;
   /** Shared secret clients must send in HELLO; none when undefined or ''. */
   token?: string;
+  /** PEM certificate and key: clients connect with TLS (summary is logged at start). */
+  tls?: { cert: Buffer | string; key: Buffer | string; summary?: string };
   /** Log size past which a document is compacted (persistence default otherwise). */
   compactBytes?: number;
   /** The file system calls of the store; tests inject disk faults here (default: the real ones). */
@@ -105,7 +108,16 @@ export class CollabServer implements ConnectionHost {
     if (!Number.isInteger(options.maxClients) || options.maxClients < 1) throw new RangeError('maxClients must be a whole number of at least 1');
     if (!(options.idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be a number of milliseconds, 0 or more');
     this.logger = options.logger;
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = createTcpServer(
+      {
+        tls: options.tls,
+        noDelay: true,
+        handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+        // A failed handshake is never a client; port probes and resets only at debug level.
+        onHandshakeFailure: ({ remote, reason, quiet }) => this.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
+      },
+      (socket) => this.accept(socket),
+    );
     this.server.on('error', (error) => this.logger.error(`Server error: ${error.message}`));
   }
 
@@ -135,6 +147,10 @@ export class CollabServer implements ConnectionHost {
       throw error;
     }
     this.logger.info(`Server listening on port ${this.listenResult.port}`);
+    const { tls } = this.options;
+    this.logger.info(tls ? `TLS is on: ${tls.summary ?? 'certificate loaded'}` : 'TLS is off: connections are not encrypted');
+    const warning = exposureWarning(this.listenResult, { tls: tls !== undefined, token: Boolean(this.options.token) });
+    if (warning) this.logger.warn(warning);
     return this.listenResult;
   }
 

@@ -10,6 +10,8 @@ export interface CollabServerCliOptions {
   maxFrame: number;
   idleTimeout: number;
   token?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   logLevel: string;
   maxConnectionsPerAddress: number;
   maxDocuments: number;
@@ -70,7 +72,13 @@ export function buildProgram(): Command {
           .argParser(integerIn(1, 1024 * 1024 * 1024)),
       )
       .addOption(new Option('--token <secret>', 'shared token clients must send (none by default)').env('COLLAB_TOKEN'))
+      .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): clients must connect with TLS (with --tls-key)').env('COLLAB_TLS_CERT'))
+      .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('COLLAB_TLS_KEY'))
       .addOption(new Option('--log-level <level>', 'error, warn, info, update or debug').env('LOG_LEVEL').default('info'))
-      .addHelpText('after', '\nExample:\n  collab-server --port 8080 --data-dir /var/lib/collab --max-clients 20 --token s3cret\n'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  collab-server --port 8080 --data-dir /var/lib/collab --max-clients 20 --token s3cret\n' +
+          '  collab-server --tls-cert cert.pem --tls-key key.pem --token s3cret   # clients: --tls --ca ca.pem\n',
+      ),
   );
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { connectHappyEyeballs, formatEndpoint, parseHostPort, type Family } from '@collab/address';
+import type { TLSSocket } from 'node:tls';
+import { connectHappyEyeballs, connectTls, formatEndpoint, parseHostPort, type Family, type TlsClientOptions } from '@collab/address';
 import { ByteQueue } from './byte-queue';
 
 /** An open echo connection: the socket, who answered, and the bytes received so far. */
@@ -8,6 +9,8 @@ export interface EchoConnection {
   /** The server as `127.0.0.1:8081` or `[::1]:8081`. */
   endpoint: string;
   family: Family;
+  /** The TLS version in use ('TLSv1.3'), or undefined over plain TCP. */
+  tlsProtocol?: string;
   replies: ByteQueue;
   /** Ends the connection; idempotent. */
   close(): void;
@@ -20,17 +23,15 @@ export interface ConnectSettings {
   defaultPort: number;
   family: 0 | 4 | 6;
   timeoutMs: number;
+  /** Connect with TLS, verifying the server's certificate. */
+  tls?: TlsClientOptions;
 }
 
 /** Resolves and connects (every address, IPv6 and IPv4 raced), and starts queueing replies. */
 export async function openConnection(settings: ConnectSettings): Promise<EchoConnection> {
   const { host, port } = parseHostPort(settings.target, settings.defaultPort);
-  const { socket, address, family } = await connectHappyEyeballs({
-    host,
-    port,
-    family: settings.family,
-    timeoutMs: settings.timeoutMs,
-  });
+  const target = { host, port, family: settings.family, timeoutMs: settings.timeoutMs };
+  const { socket, address, family } = settings.tls ? await connectTls({ ...target, tls: settings.tls }) : await connectHappyEyeballs(target);
   const replies = new ByteQueue();
   socket.on('data', (chunk: Buffer) => replies.push(chunk));
   socket.on('end', () => replies.fail(new ConnectionClosedError()));
@@ -41,6 +42,7 @@ export async function openConnection(settings: ConnectSettings): Promise<EchoCon
     socket,
     endpoint: formatEndpoint(address, port),
     family,
+    tlsProtocol: settings.tls ? ((socket as TLSSocket).getProtocol() ?? undefined) : undefined,
     replies,
     close: () => {
       if (!socket.destroyed) socket.destroy();

@@ -37,7 +37,8 @@ export async function runLineMode(settings: LineModeSettings): Promise<number> {
       target = answer.trim() || undefined;
     }
     connection = await openConnection({ ...settings, target });
-    (settings.interactive ? settings.output : settings.notes).write(`Connected to server at ${connection.endpoint}\n`);
+    const over = connection.tlsProtocol ? ` over ${connection.tlsProtocol}` : '';
+    (settings.interactive ? settings.output : settings.notes).write(`Connected to server at ${connection.endpoint}${over}\n`);
 
     for (;;) {
       const line = await ask(MESSAGE_PROMPT);

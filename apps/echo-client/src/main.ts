@@ -4,6 +4,7 @@ import { runLineMode } from './line-mode';
 import { runPingMode } from './ping-mode';
 import { runThroughputMode } from './throughput-mode';
 import { runProgram } from '@collab/cli';
+import { loadCertificateAuthority } from '@collab/address';
 
 const program = buildProgram();
 
@@ -12,7 +13,9 @@ void runProgram(program, process.argv, async () => {
   const target = program.args[0];
   const family = options.ipv4 ? 4 : options.ipv6 ? 6 : 0;
   const timeoutMs = options.timeout * 1000;
-  const connectSettings = { defaultPort: options.port, family, timeoutMs } as const;
+  const ca = options.ca !== undefined ? await loadCertificateAuthority(options.ca) : undefined;
+  const tls = options.tls ? { ca, untrustedHint: '(use --ca FILE to trust its CA)' } : undefined;
+  const connectSettings = { defaultPort: options.port, family, timeoutMs, tls } as const;
   const pingMode = options.count !== undefined || options.size !== undefined || program.getOptionValueSource('interval') === 'cli';
 
   if (options.throughput === undefined && !pingMode) {

@@ -13,6 +13,8 @@ export interface EchoClientCliOptions {
   timeout: number;
   throughput?: number;
   json?: boolean;
+  tls?: boolean;
+  ca?: string;
 }
 
 /** The echo-client command line. */
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
         new Option('-t, --throughput <seconds>', 'stream data for this long and report MB/s both ways').argParser(secondsIn(0.1, 3600)),
       )
       .addOption(new Option('--json', 'ping and throughput modes: print one JSON object instead of text'))
+      .addOption(new Option('--tls', "connect with TLS and verify the server's certificate"))
+      .addOption(new Option('--ca <file>', "PEM CA certificate(s) to trust instead of the system's (implies --tls)").implies({ tls: true }))
       .addOption(new Option('--log-level <level>', 'accepted for symmetry with the servers; the client prints results, not logs').env('LOG_LEVEL'))
       .addHelpText(
         'after',
@@ -59,6 +63,7 @@ export function buildProgram(): Command {
           "  printf 'hello\\nworld\\n' | echo-client 127.0.0.1",
           '  echo-client localhost --count 10 --interval 0.2',
           '  echo-client [::1]:8081 --throughput 5 --json',
+          '  echo-client localhost --tls --ca ca.pem --count 3',
           '',
         ].join('\n'),
       ),

@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { familyOf, formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
+import type { Server, Socket } from 'node:net';
+import { createTcpServer, familyOf, formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
 import { shorten, type Logger } from '@collab/logging';
 
 /** Settings of an EchoServer; limits carry their units in the name. */
@@ -11,6 +11,10 @@ export interface EchoServerOptions {
   /** A connection with no traffic for this long is closed; 0 turns the timeout off. */
   idleTimeoutMs: number;
   logger: Logger;
+  /** PEM certificate and key: the server speaks TLS (summary is logged at start). */
+  tls?: { cert: Buffer | string; key: Buffer | string; summary?: string };
+  /** TLS only: a client that has not finished its handshake in this long is dropped; default 10 s. */
+  handshakeTimeoutMs?: number;
   /** Longest message text shown in a `Received:` log line. */
   maxLoggedChars?: number;
   /**
@@ -50,7 +54,16 @@ export class EchoServer {
     if (!Number.isFinite(options.idleTimeoutMs) || options.idleTimeoutMs < 0) {
       throw new RangeError('idleTimeoutMs must be a number of milliseconds, 0 or more');
     }
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = createTcpServer(
+      {
+        tls: options.tls,
+        noDelay: true,
+        handshakeTimeoutMs: options.handshakeTimeoutMs,
+        // A failed handshake never counts against maxConnections; probes and resets only at debug.
+        onHandshakeFailure: ({ remote, reason, quiet }) => options.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
+      },
+      (socket) => this.accept(socket),
+    );
     // Past listen(), errors on the listening socket are rare (EMFILE on accept); keep serving.
     this.server.on('error', (error) => options.logger.error(`Server error: ${error.message}`));
   }
@@ -61,6 +74,7 @@ export class EchoServer {
     this.listenResult = result;
     const shown = result.dualStack ? `[::]:${result.port}` : formatEndpoint(result.address, result.port);
     this.options.logger.info(`Server is listening on ${shown} (IPv${result.family})`);
+    if (this.options.tls) this.options.logger.info(`TLS is on: ${this.options.tls.summary ?? 'certificate loaded'}`);
     return result;
   }
 

@@ -7,6 +7,8 @@ export interface EchoServerCliOptions {
   port: number;
   maxConnections: number;
   idleTimeout: number;
+  tlsCert?: string;
+  tlsKey?: string;
   logLevel: string;
 }
 
@@ -30,9 +32,15 @@ export function buildProgram(): Command {
           .default(300)
           .argParser(secondsIn(0, 86_400)),
       )
+      .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): serve TLS instead of plain TCP (with --tls-key)').env('ECHO_TLS_CERT'))
+      .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('ECHO_TLS_KEY'))
       .addOption(
         new Option('--log-level <level>', 'error, warn, info, update or debug').env('LOG_LEVEL').default('info'),
       )
-      .addHelpText('after', '\nExample:\n  echo-server --port 8081 --max-connections 50 --idle-timeout 60\n'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  echo-server --port 8081 --max-connections 50 --idle-timeout 60\n' +
+          '  echo-server --tls-cert cert.pem --tls-key key.pem    # clients: echo-client HOST --tls --ca ca.pem\n',
+      ),
   );
 }

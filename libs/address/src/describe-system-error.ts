@@ -7,5 +7,8 @@ export function describeSystemError(err: unknown): string {
   const { code, errno, message } = err as NodeJS.ErrnoException;
   const entry = typeof errno === 'number' ? getSystemErrorMap().get(errno) : undefined;
   if (entry !== undefined) return `${entry[0]} ${entry[1]}`;
+  // OpenSSL errors carry a long 'hex:error:lib:func:reason:file:line' message; `reason` alone reads well.
+  const { reason } = err as { reason?: unknown };
+  if (typeof reason === 'string' && reason !== '' && code !== undefined) return `${code} ${reason}`;
   return code !== undefined && !message.includes(code) ? `${code} ${message}` : message;
 }

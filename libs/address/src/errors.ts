@@ -51,3 +51,25 @@ export class ConnectError extends AddressError {
     this.name = 'ConnectError';
   }
 }
+
+/** A TLS certificate, key or CA file that cannot be read or used; the message names the file. */
+export class TlsFileError extends AddressError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('COLLAB_ERR_TLS_FILE', message, options);
+    this.name = 'TlsFileError';
+  }
+}
+
+/** The server's certificate failed verification (untrusted, expired, or for another name). */
+export class TlsCertificateError extends AddressError {
+  constructor(
+    readonly host: string,
+    /** OpenSSL's or node's code, e.g. 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID'. */
+    readonly verifyCode: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('COLLAB_ERR_TLS_UNTRUSTED', message, options);
+    this.name = 'TlsCertificateError';
+  }
+}

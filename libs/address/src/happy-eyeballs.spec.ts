@@ -141,6 +141,54 @@ describe('connectHappyEyeballs', () => {
     expect(result.attempts).toEqual([{ address: '::1', family: 6, error: 'ECONNREFUSED connection refused' }]);
   });
 
+  it("with readyEvent 'secureConnect', waits for the handshake: a TCP connect alone does not win", async () => {
+    // ::1 connects at once but its handshake never finishes; 127.0.0.1 finishes its handshake later.
+    const { calls, connect: connectFn } = recorder((address) => {
+      const socket = new Socket();
+      setImmediate(() => socket.emit('connect'));
+      if (address === '127.0.0.1') setTimeout(() => socket.emit('secureConnect'), 30);
+      return socket;
+    });
+    const result = await connectHappyEyeballs({
+      host: 'dual',
+      port: 7,
+      attemptDelayMs: 10,
+      lookup: fixed(v6('::1'), v4('127.0.0.1')),
+      connect: connectFn,
+      readyEvent: 'secureConnect',
+    });
+    expect(result.address).toBe('127.0.0.1');
+    expect(result.socket).toBe(calls[1].socket);
+    expect(calls[0].socket.destroyed).toBe(true);
+  });
+
+  it("with readyEvent 'secureConnect', counts a failed handshake as that attempt's failure, with its reason", async () => {
+    const { connect: connectFn } = recorder((address) => {
+      const socket = new Socket();
+      setImmediate(() => socket.emit('connect'));
+      if (address === '::1') {
+        const err = Object.assign(new Error('80AC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:x.c:350:'), {
+          code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+          reason: 'wrong version number',
+        });
+        setTimeout(() => socket.destroy(err), 5);
+      } else {
+        setTimeout(() => socket.emit('secureConnect'), 20);
+      }
+      return socket;
+    });
+    const result = await connectHappyEyeballs({
+      host: 'dual',
+      port: 7,
+      attemptDelayMs: 60_000,
+      lookup: fixed(v6('::1'), v4('127.0.0.1')),
+      connect: connectFn,
+      readyEvent: 'secureConnect',
+    });
+    expect(result.address).toBe('127.0.0.1');
+    expect(result.attempts).toEqual([{ address: '::1', family: 6, error: 'ERR_SSL_WRONG_VERSION_NUMBER wrong version number' }]);
+  });
+
   it('lists every address tried and why when all fail', async () => {
     const port = await refusedPort();
     const err = await connectHappyEyeballs({

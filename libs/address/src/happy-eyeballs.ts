@@ -18,6 +18,12 @@ export interface ConnectOptions {
   noDelay?: boolean;
   /** Opens one raw attempt; default net.connect. Lets TLS callers wrap later. */
   connect?: (address: string, port: number, family: Family) => Socket;
+  /**
+   * The event that makes an attempt the winner, default 'connect'. TLS callers pass
+   * 'secureConnect', so an attempt wins only after its handshake and a failed handshake
+   * counts as that attempt's failure.
+   */
+  readyEvent?: 'connect' | 'secureConnect';
   /** Resolver used instead of dns.lookup, for tests. */
   lookup?: Lookup;
   /** Aborting rejects with signal.reason and destroys every attempt. */
@@ -73,6 +79,7 @@ class Race {
   private readonly attemptDelayMs: number;
   private readonly timeoutMs: number;
   private readonly connect: (address: string, port: number, family: Family) => Socket;
+  private readonly readyEvent: 'connect' | 'secureConnect';
   private addresses: ResolvedAddress[] = [];
   private next = 0;
   private readonly attempts: Attempt[] = [];
@@ -90,6 +97,7 @@ class Race {
     this.attemptDelayMs = options.attemptDelayMs ?? DEFAULT_ATTEMPT_DELAY_MS;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connect = options.connect ?? ((address, port, family) => netConnect({ host: address, port, family }));
+    this.readyEvent = options.readyEvent ?? 'connect';
   }
 
   start(): void {
@@ -125,7 +133,7 @@ class Race {
     attempt.onConnect = () => this.win(attempt);
     attempt.onError = (err) => this.fail(attempt, describeSystemError(err));
     attempt.onClose = () => this.fail(attempt, 'closed before connecting');
-    attempt.socket.once('connect', attempt.onConnect);
+    attempt.socket.once(this.readyEvent, attempt.onConnect);
     attempt.socket.once('error', attempt.onError);
     attempt.socket.once('close', attempt.onClose);
     // A socket handed back already destroyed will never emit again; count it as failed now.
@@ -206,7 +214,7 @@ class Race {
   private detach(attempt: Attempt): void {
     const socket = attempt.socket;
     if (socket === undefined || attempt.onConnect === undefined) return;
-    socket.off('connect', attempt.onConnect);
+    socket.off(this.readyEvent, attempt.onConnect);
     socket.off('error', attempt.onError as (err: Error) => void);
     socket.off('close', attempt.onClose as () => void);
     attempt.onConnect = attempt.onError = attempt.onClose = undefined;

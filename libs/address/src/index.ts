@@ -11,4 +11,19 @@ export { interleaveFamilies } from './interleave-families';
 export { connectHappyEyeballs } from './happy-eyeballs';
 export type { ConnectOptions, ConnectResult } from './happy-eyeballs';
 export { describeSystemError } from './describe-system-error';
-export { AddressError, InvalidAddressError, HostNotFoundError, ListenError, ConnectError } from './errors';
+export { isLoopback } from './is-loopback';
+export { connectTls } from './tls-connect';
+export type { TlsClientOptions } from './tls-connect';
+export { loadServerCredentials, loadCertificateAuthority } from './tls-files';
+export type { ServerCredentials } from './tls-files';
+export { createTcpServer } from './create-tcp-server';
+export type { TcpServerOptions, HandshakeFailure } from './create-tcp-server';
+export {
+  AddressError,
+  InvalidAddressError,
+  HostNotFoundError,
+  ListenError,
+  ConnectError,
+  TlsFileError,
+  TlsCertificateError,
+} from './errors';
