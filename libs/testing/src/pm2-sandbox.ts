@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot } from './shared-data';
 
 const run = promisify(execFile);
-const root = join(__dirname, '..', '..', '..');
+// Found from the working directory, not __dirname, so it also works bundled (soak, benches).
+const root = repoRoot();
 const pm2Bin = join(root, 'node_modules', 'pm2', 'bin', 'pm2');
 
 /** One app as `pm2 jlist` reports it. */
