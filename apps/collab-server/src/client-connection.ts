@@ -197,7 +197,13 @@ export class ClientConnection implements DocumentPeer {
     switch (message.type) {
       case MessageType.Sync:
         if (message.syncType === SyncType.Step1) {
-          this.send(document.stepTwoFor(message.data));
+          let answer: Message;
+          try {
+            answer = document.stepTwoFor(message.data);
+          } catch {
+            return this.fail(ErrorCode.ProtocolError, 'The state vector of SYNC step 1 could not be decoded.');
+          }
+          this.send(answer);
           this.host.logger.info(`Sent current document to client ${this.label}`);
           return;
         }
@@ -239,7 +245,7 @@ export class ClientConnection implements DocumentPeer {
     try {
       stored = document.applyChange(this, update);
     } catch {
-      return this.fail(ErrorCode.ProtocolError, 'The Yjs update could not be decoded; the document is unchanged.');
+      return this.fail(ErrorCode.ProtocolError, 'The Yjs update could not be applied.');
     }
     stored.then(
       () => {

@@ -99,28 +99,33 @@ export class SharedDocument {
   applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
     let changed = false;
     const noteChange = () => (changed = true);
-    const { pendingStructs, pendingDs } = this.doc.store;
     this.doc.on('update', noteChange);
     try {
       Y.applyUpdate(this.doc, update, peer);
+    } catch (error) {
+      // Yjs may have integrated part of the update before failing, and relayed it: store
+      // the whole state so that what the others now have survives a restart.
+      if (changed) this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
+      throw error;
     } finally {
       this.doc.off('update', noteChange);
     }
-    // Parts waiting for a missing dependency change no text yet but must be stored as well:
-    // the client was told nothing about them and counts on the ACK.
     if (changed) this.events.onTextChanged(peer, () => summariseUpdate(update));
-    if (changed || this.unstored || this.doc.store.pendingStructs !== pendingStructs || this.doc.store.pendingDs !== pendingDs) {
-      const record = this.unstored ? Y.encodeStateAsUpdate(this.doc) : update;
-      this.unstored = false;
-      const appended = this.stored.append(record);
-      appended.catch(() => (this.unstored = true));
-      this.lastAppend = appended;
-      return appended;
-    }
-    // Nothing new (a duplicate): stored once whatever carried it first is; if that write
-    // fails, so does this ACK (ERROR 7, and the client sends it again).
-    return this.lastAppend;
+    // Every change frame is stored, even one that changed nothing visible: parts of it may
+    // wait in Yjs for a missing dependency (Yjs merges those into its pending set in place,
+    // so they cannot be told from a duplicate cheaply), and a true duplicate costs a few bytes.
+    return this.store(this.unstored ? Y.encodeStateAsUpdate(this.doc) : update);
   }
+
+  /** Appends a record; after a failure the next one holds the whole state (see `unstored`). */
+  private store(record: Uint8Array): Promise<void> {
+    this.unstored = false;
+    const appended = this.stored.append(record);
+    appended.catch(() => (this.unstored = true));
+    this.lastAppend = appended;
+    return appended;
+  }
+
 
   /**
    * Whether an update could take the text past maxChars. Cheap when far from the limit (an
