@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from '@collab/testing';
+import { freePort, waitFor, waitForPort } from '@collab/testing';
 
 const main = join(__dirname, '..', '..', '..', 'dist', 'apps', 'collab-server', 'main.js');
 const children: ChildProcess[] = [];
@@ -33,6 +33,8 @@ it('starts in its working directory, logs the start lines, and exits 0 on SIGTER
   const port = await freePort();
   const server = start(['--port', String(port)]);
   await waitForPort(port, { stillAlive: () => server.child.exitCode === null });
+  // The port accepts before the start lines have come through the pipe: wait for them.
+  await waitFor(() => server.output().includes('Server listening'), 'the start lines');
   expect(server.output()).toContain('[INFO] Created temp.txt');
   expect(server.output()).toContain(`[INFO] Server listening on port ${port}`);
   server.child.kill('SIGTERM');

@@ -111,9 +111,9 @@ describe('message handling regressions found by fuzzing', () => {
   });
 
   // Y.applyUpdate integrates the structs of an update before it reads its delete set; when the
-  // delete set is cut off it throws after the text changed. SharedDocument relays the change
-  // but does not store it, and the client hears "the document is unchanged".
-  it('leaves the document unchanged when it refuses an update with ERROR 3', async () => {
+  // delete set is cut off it throws after the text changed. SharedDocument relayed the change
+  // but did not store it, and the client heard "the document is unchanged".
+  it('stores whatever it applied of an update it refuses with ERROR 3', async () => {
     const watcher = await clean('watcher');
     const socket = await connect();
     const [update] = edits(7, (doc) => doc.getText('content').insert(0, 'hello')).updates;

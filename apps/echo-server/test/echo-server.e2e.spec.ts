@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { freePort, waitForPort } from '@collab/testing';
+import { freePort, waitFor, waitForPort } from '@collab/testing';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ describe('echo-server (built)', () => {
   it('logs its start line, serves 127.0.0.1 and ::1, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const server = await startBuilt([], port);
+    await waitFor(() => server.output().includes('Server is listening'), 'the start line');
     expect(server.output()).toContain(`[INFO] Server is listening on [::]:${port} (IPv6)`);
     for (const host of ['127.0.0.1', '::1']) {
       const s = connect({ host, port });

@@ -45,6 +45,8 @@ describe('echo-server TLS flags', () => {
     const port = await freePort('::1');
     const server = start(['--host', '::1', '--port', String(port), '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey]);
     await waitForPort(port, { host: '::1', stillAlive: () => server.child.exitCode === null });
+    // The port accepts before the start lines have come through the pipe: wait for them.
+    await waitFor(() => server.output().includes('[INFO] TLS is on'), 'the start lines');
     expect(server.output()).toContain(`[INFO] Server is listening on [::1]:${port} (IPv6)\n[INFO] TLS is on: certificate for DNS:localhost`);
     const socket = tlsConnect({ host: '::1', port, ca: readFileSync(certs.caCert) });
     await once(socket, 'secureConnect');
