@@ -1,7 +1,7 @@
 // `npm run bench [PART...]`: bundles each bench/PART.bench.ts with esbuild (so @collab/* aliases
 // resolve) and runs it with node; each prints its own side-by-side table. Parts run one after
 // another so they don't disturb each other's figures.
-import { build } from 'esbuild';
+import { bundleTs } from './bundle-ts.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,18 +26,7 @@ if (!existsSync(join(root, 'dist', 'apps'))) spawnSync('node', [join(root, 'tool
 let failed = 0;
 for (const part of wanted.length ? wanted : all) {
   const outfile = join(root, 'tmp', 'bench', `${part}.js`);
-  await build({
-    entryPoints: [join(root, 'bench', `${part}.bench.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'inline',
-    packages: 'external',
-    tsconfig: join(root, 'tsconfig.base.json'),
-    logLevel: 'warning',
-  });
+  await bundleTs(`bench/${part}.bench.ts`, outfile);
   console.log(`\n=== bench: ${part} ===`);
   const r = spawnSync('node', ['--expose-gc', outfile, ...flags], { stdio: 'inherit', cwd: root });
   if (r.status !== 0) failed++;

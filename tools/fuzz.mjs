@@ -9,7 +9,7 @@
 // known issues too (by default inputs hitting one are counted: each has a failing regression
 // test, see fuzz/known-issues.ts); --stall S declares a hang after S seconds without a finished
 // run (default 60).
-import { build } from 'esbuild';
+import { bundleTs } from './bundle-ts.mjs';
 import { randomInt } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,18 +56,7 @@ const tty = Boolean(process.stdout.isTTY);
 const format = (n) => Math.round(n).toLocaleString('en-US');
 
 const bundle = join(root, 'tmp', 'fuzz', 'worker.js');
-await build({
-  entryPoints: [join(root, 'fuzz', 'worker.ts')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: 'inline',
-  packages: 'external',
-  tsconfig: join(root, 'tsconfig.base.json'),
-  logLevel: 'warning',
-});
+await bundleTs(`fuzz/worker.ts`, bundle);
 
 /** Starts a worker; resolves with its result, or { hang } / { crash } when it had to be stopped. */
 function runWorker(data, onTick) {

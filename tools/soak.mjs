@@ -3,7 +3,7 @@
 // it; see soak/main.ts. Needs the built server (dist/apps/collab-server/main.js), built here
 // when missing. The exit code is the suite's: 0 passed, 1 something was lost or diverged, 2 it
 // could not run.
-import { build } from 'esbuild';
+import { bundleTs } from './bundle-ts.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,18 +17,7 @@ if (!existsSync(join(root, 'dist', 'apps', 'collab-server', 'main.js'))) {
 // Three levels below the root, like libs/testing/src: Pm2Sandbox finds the repository (and
 // node_modules/pm2) at __dirname/../../.., which in a bundle is the bundle's own folder.
 const outfile = join(root, 'tmp', 'soak', 'bin', 'soak.js');
-await build({
-  entryPoints: [join(root, 'soak', 'main.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: 'inline',
-  packages: 'external',
-  tsconfig: join(root, 'tsconfig.base.json'),
-  logLevel: 'warning',
-});
+await bundleTs(`soak/main.ts`, outfile);
 const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
 // Ctrl-C reaches the child too (same process group); it cleans up and exits, and so do we.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
