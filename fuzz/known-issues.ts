@@ -13,6 +13,24 @@ function messageOf(error: unknown): string {
 /** Known issues of the message handling target. */
 export const MESSAGE_HANDLING_KNOWN_ISSUES: readonly KnownIssue[] = [
   {
+    id: 'step1-bad-state-vector-crashes-server',
+    regressionTest: `${REGRESSIONS}: 'answers a SYNC step 1 whose state vector cannot be decoded with ERROR 3'`,
+    matches: (error) => messageOf(error).includes('(thrown by SharedDocument.stepTwoFor)'),
+  },
+  {
+    id: 'refused-update-partly-applied',
+    regressionTest: `${REGRESSIONS}: 'leaves the document unchanged when it refuses an update with ERROR 3'`,
+    matches: (error) => messageOf(error).includes('an update refused with ERROR 3 ("the document is unchanged") changed the document anyway'),
+  },
+  {
+    // SharedDocument.applyChange decides whether an update must be stored by comparing
+    // doc.store.pendingStructs before and after by identity; Yjs merges new pending structs
+    // into the existing object, so such an update is ACKed but never appended.
+    id: 'pending-update-acked-not-stored',
+    regressionTest: `${REGRESSIONS}: 'stores an acknowledged update that waits behind another pending one'`,
+    matches: (error) => messageOf(error).includes('an update accepted (and acknowledged) grew its pending structs in place but was not handed to the store'),
+  },
+  {
     // Awareness reports a state as "updated", not "added", when it has met the client id
     // before (a client that reconnects, or one that said "gone" first); SharedDocument only
     // remembers "added" ids, so those states stay after the client leaves.
