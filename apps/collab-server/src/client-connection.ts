@@ -15,7 +15,7 @@ import {
 } from '@collab/collab-protocol';
 import { StorageError } from '@collab/persistence';
 import type { Logger } from '@collab/logging';
-import type { DocumentPeer, SharedDocument } from './shared-document';
+import { MissingDependencyError, type DocumentPeer, type SharedDocument } from './shared-document';
 import { TokenBucket } from './token-bucket';
 
 /** How often a connection that keeps hitting a rate limit is logged. */
@@ -244,8 +244,13 @@ export class ClientConnection implements DocumentPeer {
     let stored: Promise<void>;
     try {
       stored = document.applyChange(this, update);
-    } catch {
-      return this.fail(ErrorCode.ProtocolError, 'The Yjs update could not be applied.');
+    } catch (error) {
+      return this.fail(
+        ErrorCode.ProtocolError,
+        error instanceof MissingDependencyError
+          ? "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); the parts that need them were not applied."
+          : 'The Yjs update could not be applied.',
+      );
     }
     stored.then(
       () => {

@@ -1,3 +1,4 @@
+import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import { TEXT_NAME, type DocumentFiles } from '@collab/persistence';
@@ -47,6 +48,9 @@ export class SharedDocument {
     private readonly stored: DocumentFiles,
     private readonly events: DocumentEvents,
   ) {
+    // Never anything kept aside (see applyChange), not even from a log written before that rule.
+    stored.doc.store.pendingStructs = null;
+    stored.doc.store.pendingDs = null;
     this.awareness = new Awareness(stored.doc);
     // The server is no one in the document: it only relays other people's presence.
     this.awareness.setLocalState(null);
@@ -93,28 +97,44 @@ export class SharedDocument {
 
   /**
    * Applies a client's change (sync step 2 or update), relays it to the others, and resolves
-   * once it and everything before it is on disk. Throws at once (before anything changes) when
-   * the update cannot be decoded; the promise rejects with the store's error when it cannot be stored.
+   * once it and everything before it is on disk. Throws when the update cannot be read (before
+   * anything changes), cannot be applied, or depends on changes the server does not have
+   * (MissingDependencyError); the promise rejects with the store's error when it cannot be stored.
    */
   applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
-    let changed = false;
-    const noteChange = () => (changed = true);
-    this.doc.on('update', noteChange);
+    // Read it through first: Y.applyUpdate integrates the structs before it reads the delete
+    // set, so a cut-off or garbled update would change the document and then fail.
+    Y.decodeUpdate(update);
+    const applied: Uint8Array[] = [];
+    const capture = (change: Uint8Array) => applied.push(change);
+    let failure: unknown;
+    this.doc.on('update', capture);
     try {
       Y.applyUpdate(this.doc, update, peer);
     } catch (error) {
-      // Yjs may have integrated part of the update before failing, and relayed it: store
-      // the whole state so that what the others now have survives a restart.
-      if (changed) this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
-      throw error;
+      failure = error;
     } finally {
-      this.doc.off('update', noteChange);
+      this.doc.off('update', capture);
     }
-    if (changed) this.events.onTextChanged(peer, () => summariseUpdate(update));
-    // Every change frame is stored, even one that changed nothing visible: parts of it may
-    // wait in Yjs for a missing dependency (Yjs merges those into its pending set in place,
-    // so they cannot be told from a duplicate cheaply), and a true duplicate costs a few bytes.
-    return this.store(this.unstored ? Y.encodeStateAsUpdate(this.doc) : update);
+    // What Yjs cannot integrate yet it keeps aside, to integrate when the missing changes come.
+    // The server does not keep it: a well-behaved client never sends such an update (a client
+    // that reconnects answers the server's sync step 1 with everything the server lacks), and
+    // junk kept aside makes later, valid updates fail when Yjs retries it (and a log holding
+    // it cannot be loaded). Whatever else the update did stands: it is a change like any other.
+    const { store } = this.doc;
+    if (store.pendingStructs || store.pendingDs) {
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      failure ??= new MissingDependencyError();
+    }
+    if (failure !== undefined) {
+      // Yjs may have integrated part of the update before failing, and relayed it: store
+      // exactly that (what the others got), so it survives a restart.
+      for (const change of applied) this.store(change).catch(() => undefined);
+      throw failure;
+    }
+    if (applied.length) this.events.onTextChanged(peer, () => summariseUpdate(update));
+    return this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
   }
 
   /** Appends a record; after a failure the next one holds the whole state (see `unstored`). */
@@ -145,8 +165,13 @@ export class SharedDocument {
     return inserted > 0 && length + inserted > maxChars;
   }
 
-  /** Applies a client's awareness update; the change is relayed to the others. */
+  /**
+   * Applies a client's awareness update; the change is relayed to the others. Throws (before
+   * anything changes) when the update cannot be read: y-protocols sets states entry by entry
+   * and reports them at the end, so a bad entry half way would leave unreported states behind.
+   */
   applyAwareness(peer: DocumentPeer, update: Uint8Array): void {
+    checkAwarenessUpdate(update);
     applyAwarenessUpdate(this.awareness, update, peer);
   }
 
@@ -185,10 +210,19 @@ export class SharedDocument {
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ) => {
+    // A client id belongs to the connection that last set its state. Awareness reports a
+    // state as "updated" rather than "added" when it met the id before (a client that
+    // reconnects keeps its id; one that said it was gone may come back), so both count.
+    // One update can remove a state and set it again: what counts is the state at the end.
     const owner = this.presence.get(origin as DocumentPeer);
-    if (owner) {
-      for (const id of added) owner.add(id);
-      for (const id of removed) owner.delete(id);
+    const states = this.awareness.getStates();
+    for (const id of [...added, ...updated, ...removed]) {
+      if (!states.has(id)) {
+        for (const ids of this.presence.values()) ids.delete(id);
+      } else if (owner && !owner.has(id)) {
+        for (const ids of this.presence.values()) ids.delete(id);
+        owner.add(id);
+      }
     }
     const changed = [...added, ...updated, ...removed];
     const recipients = [...this.peers].filter((p) => p !== origin);
@@ -196,4 +230,23 @@ export class SharedDocument {
     const frame = encodeMessageFrame({ type: MessageType.Awareness, update: encodeAwarenessUpdate(this.awareness, changed) });
     for (const p of recipients) p.sendFrame(frame);
   };
+}
+
+/** An update that needs changes the server does not have (Yjs would keep it aside). */
+export class MissingDependencyError extends Error {
+  constructor() {
+    super('the update depends on changes the server does not have');
+    this.name = 'MissingDependencyError';
+  }
+}
+
+/** Reads an awareness update through (y-protocols' format) and throws where it is not valid. */
+function checkAwarenessUpdate(update: Uint8Array): void {
+  const decoder = decoding.createDecoder(update);
+  const entries = decoding.readVarUint(decoder);
+  for (let i = 0; i < entries; i++) {
+    decoding.readVarUint(decoder); // client id
+    decoding.readVarUint(decoder); // clock
+    JSON.parse(decoding.readVarString(decoder));
+  }
 }
