@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import * as Y from 'yjs';
-import { ErrorCode, MessageType, SyncType, type ErrorMessage } from '@collab/collab-protocol';
+import { ErrorCode, MessageType, ReconnectingClient, SyncType, type ErrorMessage } from '@collab/collab-protocol';
 import { FaultyFs } from '@collab/persistence';
 import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
 
@@ -321,6 +323,42 @@ describe('CollabServer limits', () => {
     const b = await connectClient(port);
     expect(b.text()).toBe('k'.repeat(300));
   }, 30_000);
+});
+
+describe('ReconnectingClient', () => {
+  it('shares one waiter among every pending whenSaved() call, and settles them all', async () => {
+    const { port } = await startServer();
+    const doc = new Y.Doc();
+    const client = new ReconnectingClient({
+      document: 'temp',
+      clientName: 'writer',
+      doc,
+      connect: async () => {
+        const socket = connect({ host: '127.0.0.1', port });
+        await once(socket, 'connect');
+        return socket;
+      },
+    });
+    try {
+      await client.start();
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning);
+      process.on('warning', onWarning);
+      const saves: Promise<void>[] = [];
+      for (let i = 0; i < 50; i++) {
+        doc.getText('content').insert(0, `${i} `);
+        saves.push(client.whenSaved());
+      }
+      expect(client.listenerCount('saved')).toBeLessThanOrEqual(1);
+      await Promise.all(saves);
+      process.off('warning', onWarning);
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+      expect(client.isSaved).toBe(true);
+      expect(client.listenerCount('saved')).toBe(0);
+    } finally {
+      client.stop();
+    }
+  });
 });
 
 describe('CollabServer bad input', () => {

@@ -34,6 +34,8 @@ export class ReconnectingClient extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Changes made locally that no session has had ACKed yet (survives reconnects). */
   private wasSaved = true;
+  /** What whenSaved() callers wait on while there are unsaved changes. */
+  private saving: Promise<void> | undefined;
 
   constructor(private readonly options: ReconnectingClientOptions) {
     super();
@@ -68,19 +70,24 @@ export class ReconnectingClient extends EventEmitter {
   /** Resolves once every local change so far is stored, across reconnects if need be. */
   whenSaved(): Promise<void> {
     if (this.wasSaved) return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    // One waiter (two listeners) shared by every caller until the next save or stop, however
+    // many calls a writer keeps pending.
+    this.saving ??= new Promise<void>((resolve, reject) => {
       const onSaved = (saved: boolean) => {
         if (!saved) return;
         this.off('saved', onSaved).off('state', onState);
+        this.saving = undefined;
         resolve();
       };
       const onState = (state: ConnectionState) => {
         if (state.kind !== 'stopped') return;
         this.off('saved', onSaved).off('state', onState);
+        this.saving = undefined;
         reject(Object.assign(new Error(state.reason), { code: 'COLLAB_ERR_STOPPED' }));
       };
       this.on('saved', onSaved).on('state', onState);
     });
+    return this.saving;
   }
 
   /** Disconnects and stops retrying; idempotent. */
