@@ -130,7 +130,8 @@ export class SharedDocument {
     if (failure !== undefined) {
       // Yjs may have integrated part of the update before failing, and relayed it: store
       // exactly that (what the others got), so it survives a restart.
-      for (const change of applied) this.store(change).catch(() => undefined);
+      if (applied.length && this.unstored) this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
+      else for (const change of applied) this.store(change).catch(() => undefined);
       throw failure;
     }
     if (applied.length) this.events.onTextChanged(peer, () => summariseUpdate(update));
@@ -145,7 +146,6 @@ export class SharedDocument {
     this.lastAppend = appended;
     return appended;
   }
-
 
   /**
    * Whether an update could take the text past maxChars. Cheap when far from the limit (an
