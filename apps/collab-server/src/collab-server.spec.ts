@@ -325,6 +325,20 @@ describe('CollabServer limits', () => {
   }, 30_000);
 });
 
+describe('CollabSession', () => {
+  it('holds local edits back until it has answered the server\'s sync step 1, and sends them in its step 2', async () => {
+    const { port } = await startServer();
+    const a = await connectClient(port, { wait: false });
+    a.doc.getText('content').insert(0, 'typed at once');
+    expect(a.session.isSaved).toBe(false);
+    await a.session.whenSaved();
+    // One change frame: the step 2, which carried the edit.
+    expect(a.session.sentChanges).toBe(1);
+    const b = await connectClient(port);
+    expect(b.text()).toBe('typed at once');
+  });
+});
+
 describe('ReconnectingClient', () => {
   it('shares one waiter among every pending whenSaved() call, and settles them all', async () => {
     const { port } = await startServer();

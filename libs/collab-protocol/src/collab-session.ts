@@ -43,6 +43,14 @@ export class CollabSession extends EventEmitter {
   ackedChanges = 0;
   private welcomed: WelcomeMessage | undefined;
   private synced = false;
+  /**
+   * Local edits wait until this client has answered the server's sync step 1: its step 2 then
+   * carries them with everything else the server lacks. Sent earlier, an edit could need
+   * changes the server does not have yet (lost in a crash, say), which it refuses.
+   */
+  private answeredStepOne = false;
+  /** A local edit happened before that answer; the step 2 will carry it. */
+  private heldBack = false;
   private ended = false;
   private corked = false;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -62,6 +70,7 @@ export class CollabSession extends EventEmitter {
     });
     stream.on('error', (error: Error) => this.end({ error }));
     stream.on('close', () => this.end({}));
+    options.doc.on('update', this.onLocalUpdate);
     this.send(makeHello({ document: options.document, clientName: options.clientName, token: options.token }));
     this.armPing();
   }
@@ -78,7 +87,7 @@ export class CollabSession extends EventEmitter {
 
   /** True when every change sent on this connection is stored (ACKed). */
   get isSaved(): boolean {
-    return this.ackedChanges >= this.sentChanges;
+    return !this.heldBack && this.ackedChanges >= this.sentChanges;
   }
 
   /** True once the session is over. */
@@ -94,7 +103,7 @@ export class CollabSession extends EventEmitter {
 
   /** Resolves once every change sent so far is ACKed; rejects if the session ends first. */
   whenSaved(): Promise<void> {
-    const target = this.sentChanges;
+    const target = this.sentChanges + (this.heldBack ? 1 : 0);
     if (this.ackedChanges >= target) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAck = (count: number) => {
@@ -174,6 +183,8 @@ export class CollabSession extends EventEmitter {
         if (message.syncType === SyncType.Step1) {
           this.sentChanges++;
           this.send({ type: MessageType.Sync, syncType: SyncType.Step2, data: Y.encodeStateAsUpdate(this.options.doc, message.data) });
+          this.answeredStepOne = true;
+          this.heldBack = false;
           return;
         }
         try {
@@ -208,7 +219,6 @@ export class CollabSession extends EventEmitter {
 
   private start(): void {
     const { doc } = this.options;
-    doc.on('update', this.onLocalUpdate);
     this.send({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(doc) });
     if (this.awareness) {
       this.awareness.on('update', this.onLocalAwareness);
@@ -221,6 +231,10 @@ export class CollabSession extends EventEmitter {
 
   private readonly onLocalUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin === this) return;
+    if (!this.answeredStepOne) {
+      this.heldBack = true;
+      return;
+    }
     this.sentChanges++;
     this.send({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
   };
