@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import * as Y from 'yjs';
-import { ErrorCode, MessageType, ReconnectingClient, SyncType, type ErrorMessage } from '@collab/collab-protocol';
+import { encodeMessageFrame, ErrorCode, makeHello, MessageType, ReconnectingClient, SyncType, type ErrorMessage } from '@collab/collab-protocol';
 import { FaultyFs } from '@collab/persistence';
 import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
 
@@ -233,6 +233,33 @@ describe('CollabServer against connections that say nothing', () => {
     await a.session.whenSaved();
     await waitFor(() => b.text() === 'still editing', 'relay despite the silent crowd');
     for (const s of silent) s.socket.destroy();
+  }, 60_000);
+
+  it('lets clients join and edit while 1,000 connections send their HELLO one byte a second', async () => {
+    const { port, server } = await startServer({ maxConnectionsPerAddress: 0 });
+    const hello = encodeMessageFrame(makeHello({ document: 'temp', clientName: 'slow', token: '' }));
+    const slow: Array<Awaited<ReturnType<typeof rawClient>>> = [];
+    for (let i = 0; i < 1000; i++) slow.push(await rawClient(port, i % 2 ? '::1' : '127.0.0.1'));
+    let sent = 0;
+    const drip = setInterval(() => {
+      if (sent < hello.length - 1) for (const c of slow) if (!c.socket.destroyed) c.socket.write(hello.subarray(sent, sent + 1));
+      sent++;
+    }, 1000);
+    try {
+      // Bounded: six seconds of dripping (6,000 one-byte writes), while two clients come and edit.
+      const a = await connectClient(port);
+      await new Promise((r) => setTimeout(r, 2500));
+      const b = await connectClient(port, { host: '::1' });
+      for (let k = 0; k < 20; k++) a.doc.getText('content').insert(0, 'x');
+      await a.session.whenSaved();
+      await waitFor(() => b.text() === 'x'.repeat(20), 'relay while 1,000 connections drip');
+      await new Promise((r) => setTimeout(r, Math.max(0, 6000 - sent * 1000)));
+      expect(sent).toBeGreaterThanOrEqual(5);
+      expect(server.clientCount).toBe(2);
+    } finally {
+      clearInterval(drip);
+      for (const c of slow) c.socket.destroy();
+    }
   }, 60_000);
 
   it('does not count connections waiting for HELLO as clients, and closes the oldest past the limit', async () => {
