@@ -42,6 +42,16 @@ export class SharedDocument {
    * (not even a duplicate) before that succeeds.
    */
   private unstored = false;
+  /**
+   * A second copy of the document, kept equal to it, where each client update is tried first.
+   * Yjs has no undo for an update that fails half way (it may have integrated some structs,
+   * kept others aside, and relayed them), so only an update that applies cleanly here, and
+   * needs nothing the document lacks, reaches the document itself. Costs a second apply per
+   * update and a second copy in memory; rebuilt from the document after a refused update.
+   */
+  private trial: Y.Doc;
+  /** True while the document applies an update the trial copy already holds. */
+  private tried = false;
 
   constructor(
     readonly name: string,
@@ -51,10 +61,12 @@ export class SharedDocument {
     // Never anything kept aside (see applyChange), not even from a log written before that rule.
     stored.doc.store.pendingStructs = null;
     stored.doc.store.pendingDs = null;
+    this.trial = copyOf(stored.doc);
     this.awareness = new Awareness(stored.doc);
     // The server is no one in the document: it only relays other people's presence.
     this.awareness.setLocalState(null);
     stored.doc.on('update', this.relayUpdate);
+    stored.doc.on('update', this.followInTrial);
     this.awareness.on('update', this.relayAwareness);
   }
 
@@ -97,30 +109,29 @@ export class SharedDocument {
 
   /**
    * Applies a client's change (sync step 2 or update), relays it to the others, and resolves
-   * once it and everything before it is on disk. Throws when the update cannot be read (before
-   * anything changes), cannot be applied, or depends on changes the server does not have
-   * (MissingDependencyError); the promise rejects with the store's error when it cannot be stored.
+   * once it and everything before it is on disk. Throws, the document unchanged, when the update
+   * cannot be applied or depends on changes the server does not have (MissingDependencyError);
+   * the promise rejects with the store's error when it cannot be stored.
    */
   applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
-    // Read it through first: Y.applyUpdate integrates the structs before it reads the delete
-    // set, so a cut-off or garbled update would change the document and then fail.
-    Y.decodeUpdate(update);
-    const applied: Uint8Array[] = [];
-    const capture = (change: Uint8Array) => applied.push(change);
+    this.tryUpdate(update);
+    const before = Y.encodeStateVector(this.doc);
+    let changed = false;
+    const noteChange = () => (changed = true);
     let failure: unknown;
-    this.doc.on('update', capture);
+    this.doc.on('update', noteChange);
+    this.tried = true;
     try {
       Y.applyUpdate(this.doc, update, peer);
     } catch (error) {
       failure = error;
     } finally {
-      this.doc.off('update', capture);
+      this.tried = false;
+      this.doc.off('update', noteChange);
     }
-    // What Yjs cannot integrate yet it keeps aside, to integrate when the missing changes come.
-    // The server does not keep it: a well-behaved client never sends such an update (a client
-    // that reconnects answers the server's sync step 1 with everything the server lacks), and
-    // junk kept aside makes later, valid updates fail when Yjs retries it (and a log holding
-    // it cannot be loaded). Whatever else the update did stands: it is a change like any other.
+    // Not expected once the trial copy took it. Should it happen (a corrupt update can meet
+    // the document's structs split otherwise than the copy's, or an 'update' listener can
+    // throw), the document keeps nothing aside, and what it did apply (and relay) is stored.
     const { store } = this.doc;
     if (store.pendingStructs || store.pendingDs) {
       store.pendingStructs = null;
@@ -128,14 +139,47 @@ export class SharedDocument {
       failure ??= new MissingDependencyError();
     }
     if (failure !== undefined) {
-      // Yjs may have integrated part of the update before failing, and relayed it: store
-      // exactly that (what the others got), so it survives a restart.
-      if (applied.length && this.unstored) this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
-      else for (const change of applied) this.store(change).catch(() => undefined);
+      this.store(Y.encodeStateAsUpdate(this.doc, this.unstored ? undefined : before)).catch(() => undefined);
+      this.resetTrial();
       throw failure;
     }
-    if (applied.length) this.events.onTextChanged(peer, () => summariseUpdate(update));
+    if (changed) this.events.onTextChanged(peer, () => summariseUpdate(update));
     return this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
+  }
+
+  /**
+   * Applies an update to the trial copy; throws, leaving the document untouched, when Yjs
+   * cannot apply it or would keep part of it aside. What Yjs keeps aside waits for changes the
+   * document lacks: a well-behaved client never sends that (after a reconnect it answers the
+   * server's sync step 1 with everything the server lacks), and junk kept aside makes later,
+   * valid updates fail when Yjs retries it, and a log holding it fail to load.
+   */
+  private tryUpdate(update: Uint8Array): void {
+    let failure: unknown;
+    try {
+      Y.applyUpdate(this.trial, update);
+    } catch (error) {
+      failure = error;
+    }
+    const { store } = this.trial;
+    if (failure === undefined && !store.pendingStructs && !store.pendingDs) return;
+    this.resetTrial();
+    throw failure ?? new MissingDependencyError();
+  }
+
+  /** Keeps the trial copy equal to the document when something else changed it. */
+  private readonly followInTrial = (update: Uint8Array) => {
+    if (this.tried) return;
+    try {
+      Y.applyUpdate(this.trial, update);
+    } catch {
+      this.resetTrial();
+    }
+  };
+
+  private resetTrial(): void {
+    this.trial.destroy();
+    this.trial = copyOf(this.doc);
   }
 
   /** Appends a record; after a failure the next one holds the whole state (see `unstored`). */
@@ -193,6 +237,8 @@ export class SharedDocument {
   /** Detaches from the Y.Doc and closes the stored document (writes NAME.txt); idempotent through the store. */
   async close(): Promise<void> {
     this.doc.off('update', this.relayUpdate);
+    this.doc.off('update', this.followInTrial);
+    this.trial.destroy();
     this.awareness.off('update', this.relayAwareness);
     this.awareness.destroy();
     await this.stored.close();
@@ -230,6 +276,13 @@ export class SharedDocument {
     const frame = encodeMessageFrame({ type: MessageType.Awareness, update: encodeAwarenessUpdate(this.awareness, changed) });
     for (const p of recipients) p.sendFrame(frame);
   };
+}
+
+/** A fresh Y.Doc holding what `doc` holds. */
+function copyOf(doc: Y.Doc): Y.Doc {
+  const copy = new Y.Doc();
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+  return copy;
 }
 
 /** An update that needs changes the server does not have (Yjs would keep it aside). */
