@@ -143,8 +143,10 @@ export class SharedDocument {
       this.resetTrial();
       throw failure;
     }
+    const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
+    // After the append is issued: nothing in a log line may keep an applied change from the disk.
     if (changed) this.events.onTextChanged(peer, () => summariseUpdate(update));
-    return this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
+    return stored;
   }
 
   /**

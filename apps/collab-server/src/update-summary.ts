@@ -7,7 +7,14 @@ import { shorten } from '@collab/logging';
  * (its size), never from a text event, whose delta costs time in the document's length.
  */
 export function summariseUpdate(update: Uint8Array, maxChars = 80): string {
-  const { structs, ds } = Y.decodeUpdate(update);
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch {
+    // Yjs applies some updates its own decodeUpdate cannot read back (a corrupt one, say).
+    return `(an update of ${update.length} bytes that cannot be summarised)`;
+  }
+  const { structs, ds } = decoded;
   let inserted = '';
   for (const struct of structs) {
     if (struct instanceof Y.Item && struct.content instanceof Y.ContentString) inserted += struct.content.str;
