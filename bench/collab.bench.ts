@@ -144,13 +144,14 @@ async function startServer(kind: Kind, workDir: string, tag: string): Promise<Se
     mkdirSync(dataDir, { recursive: true });
     child = spawn(
       process.execPath,
-      // The rate limits are lifted: the bench measures the server, not its per-client policy
-      // (1,000 edits/s by default, which the trace replay, a recorded session at full speed,
-      // passes many times over; y-websocket has no such limit).
+      // The rate and per-address limits are lifted: the bench measures the server, not its
+      // policies (1,000 edits/s per client by default, which the trace replay, a recorded session
+      // at full speed, passes many times over; 64 connections per address, and every bench client
+      // comes from 127.0.0.1). y-websocket has no such limits.
       [
         OUR_SERVER,
         ...['--port', String(port), '--data-dir', dataDir, '--max-clients', '1000', '--log-level', 'warn'],
-        ...['--max-edits-per-second', '10000000', '--max-bytes-per-second', String(1024 ** 3)],
+        ...['--max-edits-per-second', '10000000', '--max-bytes-per-second', String(1024 ** 3), '--max-connections-per-address', '0'],
       ],
       { stdio: ['ignore', log, log] },
     );
