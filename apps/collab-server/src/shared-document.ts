@@ -115,7 +115,6 @@ export class SharedDocument {
    */
   applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
     this.tryUpdate(update);
-    const before = Y.encodeStateVector(this.doc);
     let changed = false;
     const noteChange = () => (changed = true);
     let failure: unknown;
@@ -131,7 +130,8 @@ export class SharedDocument {
     }
     // Not expected once the trial copy took it. Should it happen (a corrupt update can meet
     // the document's structs split otherwise than the copy's, or an 'update' listener can
-    // throw), the document keeps nothing aside, and what it did apply (and relay) is stored.
+    // throw), the document keeps nothing aside, and what it did apply (and relay) is stored,
+    // with the whole state: this path is rare, and the common one stays free of extra work.
     const { store } = this.doc;
     if (store.pendingStructs || store.pendingDs) {
       store.pendingStructs = null;
@@ -139,7 +139,7 @@ export class SharedDocument {
       failure ??= new MissingDependencyError();
     }
     if (failure !== undefined) {
-      this.store(Y.encodeStateAsUpdate(this.doc, this.unstored ? undefined : before)).catch(() => undefined);
+      this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
       this.resetTrial();
       throw failure;
     }
