@@ -35,7 +35,7 @@ export type MessageDecoderInput =
   | { readonly kind: 'random'; readonly bytes: Uint8Array }
   | { readonly kind: 'message'; readonly message: Message; readonly mutations: readonly Mutation[]; readonly extra: Uint8Array };
 
-const TYPE_NUMBERS = [0, 1, 2, 3, 100, 101, 102, 103, 104, 105];
+const TYPE_NUMBERS = [0, 1, 2, 3, 100, 101, 102, 103, 104, 105, 106, 107];
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 function describe(error: unknown): string {
@@ -201,6 +201,8 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constant(MessageType.Ack as const), count: uintArb }) },
   { weight: 1, arbitrary: fc.constant({ type: MessageType.Ping as const }) },
   { weight: 1, arbitrary: fc.constant({ type: MessageType.Pong as const }) },
+  { weight: 1, arbitrary: fc.constant({ type: MessageType.Flush as const }) },
+  { weight: 1, arbitrary: fc.constant({ type: MessageType.Flushed as const }) },
 );
 
 /** Arbitrary input of the message decoder target. */

@@ -221,6 +221,12 @@ export class ClientConnection implements DocumentPeer {
         return this.send({ type: MessageType.Pong });
       case MessageType.Pong:
         return;
+      case MessageType.Flush:
+        document.flushText().then(
+          () => this.state === 'active' && this.send({ type: MessageType.Flushed }),
+          () => this.fail(ErrorCode.StorageUnavailable, 'The server could not write the plain-text file of the document.'),
+        );
+        return;
       case MessageType.Hello:
         return this.fail(ErrorCode.ProtocolError, 'HELLO may be sent only once, as the first message.');
       default:

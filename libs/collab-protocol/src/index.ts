@@ -21,6 +21,8 @@ export type {
   AckMessage,
   PingMessage,
   PongMessage,
+  FlushMessage,
+  FlushedMessage,
 } from './messages';
 export { makeErrorMessage } from './messages';
 export { encodeMessage, encodeMessageFrame } from './message-encoder';

@@ -109,6 +109,8 @@ const NAMES: Readonly<Record<MessageType, string>> = {
   [MessageType.Ack]: 'ACK',
   [MessageType.Ping]: 'PING',
   [MessageType.Pong]: 'PONG',
+  [MessageType.Flush]: 'FLUSH',
+  [MessageType.Flushed]: 'FLUSHED',
 };
 
 /** The name PROTOCOL.md gives a message type (e.g. 'HELLO'), for logs and error sentences. */
@@ -153,6 +155,10 @@ function readMessage(payload: Uint8Array): Message {
       return { type: MessageType.Ping };
     case MessageType.Pong:
       return { type: MessageType.Pong };
+    case MessageType.Flush:
+      return { type: MessageType.Flush };
+    case MessageType.Flushed:
+      return { type: MessageType.Flushed };
   }
 }
 

@@ -61,6 +61,8 @@ function writeBody(encoder: encoding.Encoder, msg: Message): void {
     case MessageType.QueryAwareness:
     case MessageType.Ping:
     case MessageType.Pong:
+    case MessageType.Flush:
+    case MessageType.Flushed:
       return;
     default: {
       const unknown: { type?: unknown } = msg;

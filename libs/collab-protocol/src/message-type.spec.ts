@@ -21,7 +21,9 @@ describe('message types and codes', () => {
       MessageType.Ack,
       MessageType.Ping,
       MessageType.Pong,
-    ]).toEqual([100, 101, 102, 103, 104, 105]);
+      MessageType.Flush,
+      MessageType.Flushed,
+    ]).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
     expect([SyncType.Step1, SyncType.Step2, SyncType.Update]).toEqual([0, 1, 2]);
     expect(ErrorCode.ServerFull).toBe(1);
     expect(ErrorCode.DocumentTooLarge).toBe(10);
@@ -50,8 +52,8 @@ describe('message types and codes', () => {
   });
 
   it('recognises exactly the defined message and sync types', () => {
-    expect([0, 1, 2, 3, 100, 105].every(isMessageType)).toBe(true);
-    expect([4, 99, 106, -1, 1.5].some(isMessageType)).toBe(false);
+    expect([0, 1, 2, 3, 100, 105, 106, 107].every(isMessageType)).toBe(true);
+    expect([4, 99, 108, -1, 1.5].some(isMessageType)).toBe(false);
     expect([0, 1, 2].every(isSyncType)).toBe(true);
     expect([3, -1, '0', undefined].some(isSyncType)).toBe(false);
   });

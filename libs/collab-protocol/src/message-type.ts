@@ -13,6 +13,8 @@ export enum MessageType {
   Ack = 103,
   Ping = 104,
   Pong = 105,
+  Flush = 106,
+  Flushed = 107,
 }
 
 /** Kind of a SYNC message, numbered as y-protocols/sync numbers them. */

@@ -34,6 +34,8 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant(MessageType.Ack as const), count: uintArb }),
   fc.constant({ type: MessageType.Ping as const }),
   fc.constant({ type: MessageType.Pong as const }),
+  fc.constant({ type: MessageType.Flush as const }),
+  fc.constant({ type: MessageType.Flushed as const }),
 );
 
 /** Decodes, and fails the property if anything but a well-formed ProtocolError escapes. */

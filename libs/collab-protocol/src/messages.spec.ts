@@ -51,6 +51,8 @@ const FIXTURES: ReadonlyArray<{ name: string; msg: Message; hex: string }> = [
   { name: 'ACK 300', msg: { type: MessageType.Ack, count: 300 }, hex: '67 ac02' },
   { name: 'PING', msg: { type: MessageType.Ping }, hex: '68' },
   { name: 'PONG', msg: { type: MessageType.Pong }, hex: '69' },
+  { name: 'FLUSH', msg: { type: MessageType.Flush }, hex: '6a' },
+  { name: 'FLUSHED', msg: { type: MessageType.Flushed }, hex: '6b' },
 ];
 
 describe('encodeMessage and decodeMessage', () => {

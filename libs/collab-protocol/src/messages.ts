@@ -68,6 +68,16 @@ export interface PongMessage {
   readonly type: MessageType.Pong;
 }
 
+/** FLUSH (106): asks the server to write the document's plain-text file (NAME.txt) now. */
+export interface FlushMessage {
+  readonly type: MessageType.Flush;
+}
+
+/** FLUSHED (107): the answer to FLUSH, once NAME.txt holds every change the server had when FLUSH arrived. */
+export interface FlushedMessage {
+  readonly type: MessageType.Flushed;
+}
+
 /** Every message of PROTOCOL.md version 1; switch on `type` to narrow it. */
 export type Message =
   | SyncMessage
@@ -79,7 +89,9 @@ export type Message =
   | ErrorMessage
   | AckMessage
   | PingMessage
-  | PongMessage;
+  | PongMessage
+  | FlushMessage
+  | FlushedMessage;
 
 /** Builds an ERROR, with the code's default text unless a more specific sentence is given. */
 export function makeErrorMessage(code: ErrorCode, message: string = DEFAULT_ERROR_MESSAGES[code]): ErrorMessage {
