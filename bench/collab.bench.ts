@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
 import { connectOurs, connectYWebsocket, type BenchClient, type ClientOptions } from './collab-clients';
 import { forEachItemRange } from './yjs-update-ids';
-import { loadConcurrentTrace, sharedDataPath, type ReplayTrace } from '@collab/testing';
+import { loadConcurrentTrace, traceDataPath, type ReplayTrace } from '@collab/testing';
 import { median, percentileOf, progress, progressDone, table } from './bench-table';
 
 // Knobs for trying other settings (COLLAB_BENCH_*); the defaults are the published figures.
@@ -47,7 +47,7 @@ const root = process.cwd();
 const OUR_SERVER = join(root, 'dist', 'apps', 'collab-server', 'main.js');
 const Y_SERVER = join(root, 'node_modules', '@y', 'websocket-server', 'src', 'server.js');
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
-const TRACE_FILE = sharedDataPath('clownschool-concurrent.json.gz');
+const TRACE_FILE = traceDataPath('clownschool-concurrent.json.gz');
 const REPLAY_TIMEOUT_MS = 30_000;
 
 type Kind = 'ours' | 'yws';

@@ -3,7 +3,7 @@
 //     waits for the ack, repeats): group commit against one fdatasync per record. The updates are
 //     made beforehand, so the figure is the store's, not Yjs's.
 //  2. load time of a log of ~260,000 single-character updates (the automerge-paper trace from
-//     ../shared/data, synthetic edits if it is missing) against applying the same updates to a
+//     testdata/traces, synthetic edits if it is missing) against applying the same updates to a
 //     fresh Y.Doc in memory.
 import { mkdirSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,7 +73,7 @@ interface Trace {
 
 // One Yjs update per keystroke, as a live editor would send them.
 function makeTrace(): Trace {
-  const path = join(root, '..', 'shared', 'data', 'automerge-paper.json.gz');
+  const path = join(root, 'testdata', 'traces', 'automerge-paper.json.gz');
   const doc = new Y.Doc();
   const text = doc.getText('content');
   const updates: Uint8Array[] = [];
@@ -100,7 +100,7 @@ function makeTrace(): Trace {
     if (len > 0 && rand() < 0.3) text.delete(Math.floor(rand() * len), 1);
     else text.insert(Math.floor(rand() * (len + 1)), String.fromCharCode(97 + Math.floor(rand() * 26)));
   }
-  return { source: 'synthetic edits (../shared/data missing)', updates, endContent: text.toString() };
+  return { source: 'synthetic edits (testdata/traces/automerge-paper.json.gz missing)', updates, endContent: text.toString() };
 }
 
 async function writeLog(trace: Trace, dataDir: string): Promise<number> {

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import fc from 'fast-check';
 import { cleanup, connectClient, startServer, waitFor, type TestClient } from './harness';
-import { loadConcurrentTrace, sharedDataPath, TEXT } from '@collab/testing';
+import { loadConcurrentTrace, traceDataPath, TEXT } from '@collab/testing';
 
 afterEach(cleanup);
 
 it('replays the real 3-person concurrent trace through the server to its endContent', async () => {
-  const trace = loadConcurrentTrace(sharedDataPath('clownschool-concurrent.json.gz'));
+  const trace = loadConcurrentTrace(traceDataPath('clownschool-concurrent.json.gz'));
   const { endContent, agents } = trace;
   const sequence = trace.steps.flatMap((steps, agent) => steps.map((step) => ({ agent, ...step }))).sort((x, y) => x.index - y.index);
   const { server, port, dataDir } = await startServer();

@@ -1,4 +1,4 @@
-// The concurrent editing trace of ../shared/data (README there, "Replaying the concurrent trace
+// The concurrent editing trace of testdata/traces (README there, "Replaying the concurrent trace
 // through a server") turned into Yjs updates: each transaction's patches applied to a Y.Doc
 // holding exactly the merge of its parents' results, with one Yjs client id per agent.
 //

@@ -9,7 +9,12 @@ export function repoRoot(from = process.cwd()): string {
   }
 }
 
-/** Path of a file in the shared data folder (../shared/data beside the repository; COLLAB_SHARED_DATA overrides). */
-export function sharedDataPath(file: string): string {
-  return join(process.env.COLLAB_SHARED_DATA ?? join(repoRoot(), '..', 'shared', 'data'), file);
+/** Path of an editing trace in testdata/traces (credit and license beside them; COLLAB_TRACES_DIR overrides). */
+export function traceDataPath(file: string): string {
+  return join(process.env.COLLAB_TRACES_DIR ?? join(repoRoot(), 'testdata', 'traces'), file);
+}
+
+/** Path of one of the assignment's own clients in testdata/seed (client.py and echo_client.py). */
+export function seedClientPath(file: string): string {
+  return join(repoRoot(), 'testdata', 'seed', file);
 }
