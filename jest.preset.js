@@ -2,7 +2,7 @@
 const path = require('node:path');
 
 const root = __dirname;
-const libs = ['cli', 'testing', 'framing', 'address', 'logging', 'persistence', 'collab-protocol'];
+const libs = ['cli', 'testing', 'framing', 'address', 'logging', 'persistence', 'collab-protocol', 'collab-core'];
 
 module.exports = {
   testEnvironment: 'node',
@@ -13,8 +13,10 @@ module.exports = {
   // ESM-only packages the client uses; swc turns them into CommonJS for Jest.
   transformIgnorePatterns: ['/node_modules/(?!(string-width|get-east-asian-width|strip-ansi|ansi-regex)/)'],
   testMatch: ['**/?(*.)+(spec|test).ts'],
-  moduleNameMapper: Object.fromEntries(
-    libs.map((name) => [`^@collab/${name}$`, path.join(root, 'libs', name, 'src', 'index.ts')]),
-  ),
+  moduleNameMapper: {
+    ...Object.fromEntries(libs.map((name) => [`^@collab/${name}$`, path.join(root, 'libs', name, 'src', 'index.ts')])),
+    // Test doubles a library offers to tests only (never to shipped code).
+    ...Object.fromEntries(libs.map((name) => [`^@collab/${name}/testing$`, path.join(root, 'libs', name, 'src', 'testing.ts')])),
+  },
   reporters: ['default', path.join(root, 'tools', 'jest-summary-reporter.js')],
 };

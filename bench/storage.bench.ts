@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import * as Y from 'yjs';
 import { DocumentStore } from '@collab/persistence';
+import { SharedDocument } from '@collab/collab-core';
 import { median, progress, progressDone, table } from './bench-table';
 
 const WRITERS = 16;
@@ -46,7 +47,7 @@ async function measureAppends(groupCommit: boolean, writerUpdates: Uint8Array[][
   const dataDir = join(workDir, groupCommit ? 'group' : 'per-record');
   const store = await DocumentStore.open({ dataDir, groupCommit, compactBytes: Infinity, onWarning: () => undefined });
   try {
-    const stored = await store.openFiles('bench');
+    const stored = await store.open('bench');
     let appends = 0;
     const started = performance.now();
     const deadline = started + APPEND_SECONDS * 1000;
@@ -105,10 +106,12 @@ function makeTrace(): Trace {
 
 async function writeLog(trace: Trace, dataDir: string): Promise<number> {
   const store = await DocumentStore.open({ dataDir, compactBytes: Infinity, onWarning: () => undefined });
-  const stored = await store.openDocument('paper');
+  const stored = await store.open('paper');
+  const doc = new Y.Doc();
+  stored.attach({ encodeState: () => Y.encodeStateAsUpdate(doc), text: () => doc.getText('content').toString(), applyStoredUpdate: () => undefined, mergeOutsideText: async () => undefined });
   const acks: Promise<void>[] = [];
   for (const u of trace.updates) {
-    Y.applyUpdate(stored.doc, u);
+    Y.applyUpdate(doc, u);
     acks.push(stored.append(u));
   }
   await Promise.all(acks);
@@ -128,9 +131,14 @@ function applyInMemory(trace: Trace): number {
 async function loadFromDisk(trace: Trace, dataDir: string): Promise<number> {
   const started = performance.now();
   const store = await DocumentStore.open({ dataDir, compactBytes: Infinity, onWarning: (m) => console.error(`warning: ${m}`) });
-  const stored = await store.openDocument('paper');
+  // Loaded as the server loads it: the core's SharedDocument applies the stored history.
+  const stored = await SharedDocument.load(await store.open('paper'), {
+    maxMessageBytes: 16 * 1024 * 1024,
+    maxDocumentChars: 1024 * 1024 * 1024,
+    presence: { maxStateBytes: 16 * 1024, maxDepth: 16, maxIdsPerPeer: 4 },
+  });
   const ms = performance.now() - started;
-  if (stored.doc.getText('content').toString() !== trace.endContent) throw new Error('loaded document does not end at endContent');
+  if (stored.text !== trace.endContent) throw new Error('loaded document does not end at endContent');
   await store.close();
   return ms;
 }

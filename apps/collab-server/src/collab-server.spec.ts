@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import * as Y from 'yjs';
 import { encodeMessageFrame, ErrorCode, makeHello, MessageType, ReconnectingClient, SyncType, type ErrorMessage } from '@collab/collab-protocol';
-import { FaultyFs } from '@collab/persistence';
+import { FaultyFs } from '@collab/persistence/testing';
 import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
 
 afterEach(cleanup);
@@ -86,17 +86,18 @@ describe('CollabServer', () => {
     a.doc.getText('content').insert(0, 'hi there');
     await waitFor(() => b.text() === 'hi there', 'relay');
     a.close();
-    await waitFor(() => lines.some((l) => l.startsWith('[INFO] Client [::1]:')), 'disconnect line');
-    const aLabel = /\[INFO\] New client connected: (\[::1\]:\d+)/.exec(lines.join('\n'))![1];
+    await waitFor(() => lines.some((l) => l.startsWith('[INFO] Client tester ([::1]:')), 'disconnect line');
+    const endpoint = /\[INFO\] New client connected: tester \((\[::1\]:\d+)\)/.exec(lines.join('\n'))![1];
+    const aLabel = `tester (${endpoint})`;
     expect(lines).toEqual(
       expect.arrayContaining([
         '[INFO] Created temp.txt',
         expect.stringMatching(/^\[INFO\] Server listening on port \d+$/),
-        `[INFO] Accepted connection from ${aLabel}`,
+        `[INFO] Accepted connection from ${endpoint}`,
         `[INFO] New client connected: ${aLabel}`,
         `[INFO] Sent current document to client ${aLabel}`,
         `[UPDATE] Document updated by ${aLabel}: hi there`,
-        expect.stringMatching(/^\[INFO\] Broadcasted update to client 127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^\[INFO\] Broadcasted update to client tester \(127\.0\.0\.1:\d+\)$/),
         `[INFO] Client ${aLabel} disconnected`,
       ]),
     );

@@ -1,52 +1,72 @@
 import { resolve } from 'node:path';
-import { buildProgram, type CollabServerCliOptions } from './options';
-import { CollabServer, DefaultDocumentError } from './collab-server';
-import { ExitCode, onShutdownSignal, runProgram, UserFacingError, VERSION } from '@collab/cli';
-import { createLogger } from '@collab/logging';
+import { buildProgram, readSettings, SettingError } from './settings';
+import { CollabServer } from './collab-server';
+import { ExitCode, onShutdownSignal, runProgram, VERSION } from '@collab/cli';
+import { DefaultDocumentError } from '@collab/collab-core';
+import { createLogger, type Logger } from '@collab/logging';
 import { loadServerCredentials, type ServerCredentials } from '@collab/address';
 
 const program = buildProgram();
 
+/** Logs a start-up failure as the one line it is and ends with exit 2 (PM2 does not restart it). */
+async function startFailed(logger: Logger, line: string): Promise<number> {
+  logger.error(line);
+  await logger.close();
+  return ExitCode.Usage;
+}
+
 void runProgram(program, process.argv, async () => {
-  const options = program.opts<CollabServerCliOptions>();
-  const logger = createLogger({ level: options.logLevel });
-  if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) program.error('--tls-cert and --tls-key go together: give both or neither');
+  let settings;
+  try {
+    settings = readSettings(program);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    process.stderr.write(`collab-server: ${error.message}\n`);
+    return ExitCode.Usage;
+  }
+  const logger = createLogger({ level: settings.logLevel });
   let tls: ServerCredentials | undefined;
   try {
-    tls = options.tlsCert && options.tlsKey ? await loadServerCredentials(options.tlsCert, options.tlsKey) : undefined;
+    tls = settings.tlsCert && settings.tlsKey ? await loadServerCredentials(settings.tlsCert, settings.tlsKey) : undefined;
   } catch (error) {
-    logger.error(`Server error: ${(error as Error).message}`);
-    await logger.close();
-    throw new UserFacingError((error as Error).message, ExitCode.Usage);
+    return startFailed(logger, `Server error: ${(error as Error).message}`);
   }
   if (tls?.expired) logger.warn(`The TLS certificate has expired (${tls.summary}); clients will refuse it`);
   const server = new CollabServer({
-    host: options.host,
-    port: options.port,
-    dataDir: resolve(options.dataDir),
-    maxClients: options.maxClients,
-    maxFrameBytes: options.maxFrame,
-    idleTimeoutMs: options.idleTimeout * 1000,
-    token: options.token,
+    ...settings.core,
+    host: settings.host,
+    port: settings.port,
+    dataDir: resolve(settings.dataDir),
     tls,
-    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
-    maxDocuments: options.maxDocuments,
-    maxEditsPerSecond: options.maxEditsPerSecond,
-    maxBytesPerSecond: options.maxBytesPerSecond,
-    maxDocumentChars: options.maxDocumentChars,
-    serverName: `collab-server ${VERSION}`,
     logger,
   });
   try {
     await server.start();
   } catch (error) {
     const message = (error as Error).message;
-    // The assignment's lines: `[ERROR] Error opening file temp.txt` or `[ERROR] Server error: ...`.
-    logger.error(error instanceof DefaultDocumentError ? message : `Server error: ${message}`);
-    await logger.close();
-    throw new UserFacingError(message, ExitCode.Usage);
+    // The assignment's lines: `[ERROR] Error opening file temp.txt: ...` or `[ERROR] Server error: ...`.
+    return startFailed(logger, error instanceof DefaultDocumentError ? message : `Server error: ${message}`);
   }
   process.send?.('ready');
+
+  // The last line of defence. A client's message that trips a bug is caught where it is handled
+  // (that client is closed and the bug logged); anything that still escapes leaves the process in
+  // a state nothing vouches for, so it stops, storing what it can, and PM2 starts it afresh. Every
+  // acknowledged edit is on disk already: exiting loses none.
+  let dying = false;
+  const fatal = (kind: string) => (error: unknown) => {
+    if (dying) return;
+    dying = true;
+    logger.error(`Fatal ${kind}, stopping (PM2 restarts the server; acknowledged edits are on disk): ${(error as Error)?.stack ?? String(error)}`);
+    setTimeout(() => process.exit(ExitCode.Failure), 5000).unref();
+    void server
+      .close()
+      .catch(() => undefined)
+      .then(() => logger.close())
+      .finally(() => process.exit(ExitCode.Failure));
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled promise rejection'));
 
   onShutdownSignal((signal) => {
     logger.info(`Received ${signal}, shutting down`);
@@ -55,4 +75,5 @@ void runProgram(program, process.argv, async () => {
       process.exit(ExitCode.Ok);
     });
   });
+  void VERSION;
 });

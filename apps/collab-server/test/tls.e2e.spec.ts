@@ -66,12 +66,12 @@ describe('collab-server TLS flags', () => {
     await stop(server);
   });
 
-  it('exits 2 with one sentence when the certificate file is missing', async () => {
+  it('exits 2 with one line when the certificate file is missing', async () => {
     const missing = join(dataDir, 'missing.pem');
     const server = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', missing, '--tls-key', certs.serverKey]);
     expect(await server.exited).toBe(2);
     const sentence = `cannot read the TLS certificate file ${missing}: ENOENT no such file or directory`;
-    expect(server.output()).toBe(`[ERROR] Server error: ${sentence}\ncollab-server: ${sentence}\n`);
+    expect(server.output()).toBe(`[ERROR] Server error: ${sentence}\n`);
   });
 
   it('exits 2 when the files are not a certificate and its key', async () => {
@@ -79,16 +79,16 @@ describe('collab-server TLS flags', () => {
     writeFileSync(garbage, 'not PEM\n');
     const bad = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', garbage, '--tls-key', certs.serverKey]);
     expect(await bad.exited).toBe(2);
-    expect(bad.errors()).toMatch(new RegExp(`\ncollab-server: ${garbage} does not hold a PEM certificate: .+\n$`));
+    expect(bad.errors()).toMatch(new RegExp(`^\\[ERROR\\] Server error: ${garbage} does not hold a PEM certificate: .+\n$`));
     const mismatched = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', certs.serverCert, '--tls-key', certs.selfSignedKey]);
     expect(await mismatched.exited).toBe(2);
-    expect(mismatched.errors()).toContain(`\ncollab-server: the key in ${certs.selfSignedKey} does not belong to the certificate in ${certs.serverCert}\n`);
+    expect(mismatched.errors()).toBe(`[ERROR] Server error: the key in ${certs.selfSignedKey} does not belong to the certificate in ${certs.serverCert}\n`);
   });
 
   it('exits 2 with a usage error when only one of --tls-cert and --tls-key is given', async () => {
     const server = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', certs.serverCert]);
     expect(await server.exited).toBe(2);
-    expect(server.errors()).toMatch(/^--tls-cert and --tls-key go together: give both or neither\n/);
+    expect(server.errors()).toBe('collab-server: --tls-cert and --tls-key go together: give both or neither\n');
   });
 });
 

@@ -19,8 +19,7 @@ const AWAITING_HEADER = -1;
  * chunks is copied, once.
  */
 export class FrameDecoder {
-  /** The payload limit in force, after applying the default. */
-  readonly maxFrameBytes: number;
+  private limit: number;
 
   private chunks: Buffer[] = [];
   // Bytes of chunks[0] already consumed; cheaper than re-slicing the head chunk per frame.
@@ -31,7 +30,20 @@ export class FrameDecoder {
   private failure: FramingError | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
-    this.maxFrameBytes = resolveMaxFrameBytes(options.maxFrameBytes);
+    this.limit = resolveMaxFrameBytes(options.maxFrameBytes);
+  }
+
+  /** The payload limit in force, after applying the default. */
+  get maxFrameBytes(): number {
+    return this.limit;
+  }
+
+  /**
+   * Changes the limit for the headers read from now on (a server allows a client only a small
+   * first frame, a larger one after its handshake); a header already read keeps its check.
+   */
+  set maxFrameBytes(value: number) {
+    this.limit = resolveMaxFrameBytes(value);
   }
 
   /** Bytes held waiting for the rest of a frame (a header already read is not counted). */
@@ -96,7 +108,7 @@ export class FrameDecoder {
       const announced = this.takeHeader();
       // Checked before waiting for any body, so an oversized frame is never buffered.
       if (announced === 0) throw this.fail(new EmptyFrameError());
-      if (announced > this.maxFrameBytes) throw this.fail(new FrameTooLargeError(announced, this.maxFrameBytes));
+      if (announced > this.limit) throw this.fail(new FrameTooLargeError(announced, this.limit));
       this.payloadBytes = announced;
     }
     if (this.buffered < this.payloadBytes) return undefined;

@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import { DocumentStore, type StoreOptions } from './document-store';
 import { CorruptFileError, InvalidDocumentNameError, InvalidOptionError, StoreClosedError } from './errors';
 import { encodeRecord } from './record-codec';
-import type { DocumentFiles } from './stored-document';
+import { openLive, type LiveDocument } from '../test/live-document';
 
 describe('DocumentStore', () => {
   let dir: string;
@@ -30,7 +30,7 @@ describe('DocumentStore', () => {
   };
 
   // Edits the document the way the server does: apply to doc, then append the update.
-  async function type(d: DocumentFiles, at: number, s: string): Promise<void> {
+  async function type(d: LiveDocument, at: number, s: string): Promise<void> {
     let update: Uint8Array | null = null;
     const listen = (u: Uint8Array) => (update = u);
     d.doc.on('update', listen);
@@ -42,73 +42,88 @@ describe('DocumentStore', () => {
   const textOf = (d: { doc: Y.Doc }) => d.doc.getText('content').toString();
   const file = (name: string) => join(dir, name);
 
-  it('creates NAME.txt for a new document', async () => {
-    const store = await open();
-    const d = await store.openDocument('temp');
+  it('creates no file for a document that is never edited, and NAME.txt and NAME.log with its first edit', async () => {
+    const store = await open({ textDebounceMs: 0 });
+    const d = await openLive(store, 'temp');
     expect(d.loadedFromText).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('temp'))).toEqual([]);
+    await d.close();
+    expect(readdirSync(dir).filter((f) => f.startsWith('temp'))).toEqual([]);
+    const again = await openLive(store, 'temp');
+    await type(again, 0, 'first');
+    await again.flushText();
+    expect(readFileSync(file('temp.txt'), 'utf8')).toBe('first');
+    expect(existsSync(file('temp.log'))).toBe(true);
+  });
+
+  it('writes NAME.txt when asked to, even for an empty new document (the server does so for temp.txt at start)', async () => {
+    const store = await open();
+    const d = await openLive(store, 'temp');
+    await d.flushText();
     expect(readFileSync(file('temp.txt'), 'utf8')).toBe('');
   });
 
   it('keeps every acknowledged update across a restart', async () => {
     let store = await open();
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'hello');
     await type(d, 5, ' world');
     await store.close();
     store = await open();
-    expect(textOf(await store.openDocument('notes'))).toBe('hello world');
+    expect(textOf(await openLive(store, 'notes'))).toBe('hello world');
     expect(readFileSync(file('notes.txt'), 'utf8')).toBe('hello world');
   });
 
   it('writes NAME.txt exactly on close', async () => {
     const store = await open({ textDebounceMs: 60_000 });
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'typed');
-    expect(readFileSync(file('notes.txt'), 'utf8')).toBe('');
+    expect(existsSync(file('notes.txt'))).toBe(false);
     await d.close();
     expect(readFileSync(file('notes.txt'), 'utf8')).toBe('typed');
   });
 
   it('refreshes NAME.txt soon after a change', async () => {
     const store = await open({ textDebounceMs: 20 });
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'soon');
-    for (let i = 0; i < 200 && readFileSync(file('notes.txt'), 'utf8') !== 'soon'; i++) await new Promise((r) => setTimeout(r, 10));
+    const onDisk = () => (existsSync(file('notes.txt')) ? readFileSync(file('notes.txt'), 'utf8') : null);
+    for (let i = 0; i < 200 && onDisk() !== 'soon'; i++) await new Promise((r) => setTimeout(r, 10));
     expect(readFileSync(file('notes.txt'), 'utf8')).toBe('soon');
   });
 
   it("makes a NAME.txt that has no log the document's text", async () => {
     writeFileSync(file('temp.txt'), 'written by hand\n');
     let store = await open();
-    let d = await store.openDocument('temp');
+    let d = await openLive(store, 'temp');
     expect(d.loadedFromText).toBe(true);
     expect(textOf(d)).toBe('written by hand\n');
     await store.close();
     store = await open();
-    d = await store.openDocument('temp');
+    d = await openLive(store, 'temp');
     expect(d.loadedFromText).toBe(false);
     expect(textOf(d)).toBe('written by hand\n');
   });
 
   it('applies a hand edit made while the server was stopped as an edit', async () => {
     let store = await open();
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'the quick fox');
     await store.close();
     writeFileSync(file('notes.txt'), 'the quick brown fox');
     store = await open();
-    const again = await store.openDocument('notes');
+    const again = await openLive(store, 'notes');
     expect(textOf(again)).toBe('the quick brown fox');
     expect(warnings.join('\n')).toMatch(/notes\.txt was edited while the server was stopped/);
     await store.close();
     store = await open();
-    expect(textOf(await store.openDocument('notes'))).toBe('the quick brown fox');
+    expect(textOf(await openLive(store, 'notes'))).toBe('the quick brown fox');
     expect(warnings.filter((w) => w.includes('edited'))).toHaveLength(1);
   });
 
   it('does not mistake a text file left behind by a crash for a hand edit', async () => {
     const store = await open({ textDebounceMs: 60_000 });
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'before');
     await d.flushText();
     await type(d, 6, ' after');
@@ -119,7 +134,7 @@ describe('DocumentStore', () => {
       rmSync(join(crashed, '.collab.lock'));
       expect(readFileSync(join(crashed, 'notes.txt'), 'utf8')).toBe('before');
       const other = await open({}, crashed);
-      expect(textOf(await other.openDocument('notes'))).toBe('before after');
+      expect(textOf(await openLive(other, 'notes'))).toBe('before after');
       await other.close();
       expect(readFileSync(join(crashed, 'notes.txt'), 'utf8')).toBe('before after');
       expect(warnings).toEqual([]);
@@ -130,25 +145,25 @@ describe('DocumentStore', () => {
 
   it('cuts a torn last record off with a warning naming the file and the bytes dropped', async () => {
     let store = await open();
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'kept');
     await store.close();
     const intact = statSync(file('notes.log')).size;
     appendFileSync(file('notes.log'), encodeRecord(Buffer.from('torn record')).subarray(0, 10));
     store = await open();
-    const again = await store.openFiles('notes');
+    const again = await openLive(store, 'notes');
     expect(textOf(again)).toBe('kept');
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`notes\\.log.*offset ${intact}.*10 bytes dropped`))]);
     expect(statSync(file('notes.log')).size).toBe(intact);
     await type(again, 4, '!');
     await store.close();
     store = await open();
-    expect(textOf(await store.openDocument('notes'))).toBe('kept!');
+    expect(textOf(await openLive(store, 'notes'))).toBe('kept!');
   });
 
   it('stops at a checksum mismatch naming file and offset, and changes nothing', async () => {
     let store = await open();
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'one');
     const second = statSync(file('notes.log')).size;
     await type(d, 3, 'two');
@@ -158,7 +173,7 @@ describe('DocumentStore', () => {
     log[second + 10] ^= 0xff;
     writeFileSync(file('notes.log'), log);
     store = await open();
-    const err = await store.openDocument('notes').catch((e: unknown) => e);
+    const err = await openLive(store, 'notes').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptFileError);
     expect(err).toMatchObject({ code: 'COLLAB_ERR_CORRUPT', file: file('notes.log'), offset: second });
     expect((err as Error).message).toContain(`offset ${second}`);
@@ -167,18 +182,18 @@ describe('DocumentStore', () => {
 
   it('compacts the log into a snapshot once it passes compactBytes, and loads the same text', async () => {
     let store = await open({ compactBytes: 2000 });
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     for (let i = 0; i < 300; i++) await type(d, i, String(i % 10));
     await store.close();
     expect(existsSync(file('notes.snapshot'))).toBe(true);
     expect(statSync(file('notes.log')).size).toBeLessThan(2000 + 100);
     store = await open();
-    expect(textOf(await store.openDocument('notes'))).toBe(Array.from({ length: 300 }, (_, i) => i % 10).join(''));
+    expect(textOf(await openLive(store, 'notes'))).toBe(Array.from({ length: 300 }, (_, i) => i % 10).join(''));
   });
 
   it('loads every update from a new snapshot beside the old log (crash before the log was emptied)', async () => {
     let store = await open();
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'abc');
     await type(d, 3, 'def');
     const oldLog = readFileSync(file('notes.log'));
@@ -187,28 +202,28 @@ describe('DocumentStore', () => {
     await store.close();
     writeFileSync(file('notes.log'), Buffer.concat([oldLog, readFileSync(file('notes.log'))]));
     store = await open();
-    expect(textOf(await store.openDocument('notes'))).toBe('abcdefghi');
+    expect(textOf(await openLive(store, 'notes'))).toBe('abcdefghi');
   });
 
   it('hands out one document object per name and validates names', async () => {
     const store = await open();
-    const [a, b] = await Promise.all([store.openDocument('same'), store.openDocument('same')]);
+    const [a, b] = await Promise.all([store.open('same'), store.open('same')]);
     expect(a).toBe(b);
     for (const bad of ['', '.hidden', '../escape', 'a/b', 'x'.repeat(65), 'sp ace', 'nul\0']) {
-      await expect(store.openDocument(bad)).rejects.toBeInstanceOf(InvalidDocumentNameError);
+      await expect(openLive(store, bad)).rejects.toBeInstanceOf(InvalidDocumentNameError);
     }
-    await expect(store.openDocument('x'.repeat(64))).resolves.toBeDefined();
+    await expect(openLive(store, 'x'.repeat(64))).resolves.toBeDefined();
     expect(readdirSync(dir).every((f) => !f.includes('escape'))).toBe(true);
   });
 
   it('loads a document afresh when it is opened while closing', async () => {
     const store = await open();
-    const d = await store.openFiles('notes');
+    const d = await openLive(store, 'notes');
     await type(d, 0, 'saved');
     const closing = d.close();
-    const again = await store.openDocument('notes');
+    const again = await openLive(store, 'notes');
     await closing;
-    expect(again).not.toBe(d);
+    expect(again.files).not.toBe(d.files);
     expect(textOf(again)).toBe('saved');
     await expect(again.append(new Uint8Array([0, 0]))).resolves.toBeUndefined();
   });
@@ -220,13 +235,13 @@ describe('DocumentStore', () => {
 
   it('closes idempotently and refuses appends afterwards', async () => {
     const store = await open();
-    const d = await store.openDocument('notes');
+    const d = await openLive(store, 'notes');
     await Promise.all([store.close(), store.close()]);
     await store.close();
     await expect(d.append(new Uint8Array([0, 0]))).rejects.toBeInstanceOf(StoreClosedError);
-    await expect(store.openDocument('notes')).rejects.toMatchObject({ code: 'COLLAB_ERR_CLOSED' });
+    await expect(openLive(store, 'notes')).rejects.toMatchObject({ code: 'COLLAB_ERR_CLOSED' });
     const reopened = await open();
-    await reopened.openDocument('notes');
+    await openLive(reopened, 'notes');
   });
 
   it('rejects bad options with a sentence', async () => {

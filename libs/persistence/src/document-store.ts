@@ -1,13 +1,14 @@
 // The entry point: one DocumentStore per data directory, holding its lock, handing out each
 // document once (concurrent opens of one name share the load).
 
-import { mkdir, realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { DocumentStorage } from '@collab/collab-core';
 import { DirLock } from './dir-lock';
 import { validateDocumentName } from './document-name';
-import { InvalidOptionError, StoreClosedError, toStorageError } from './errors';
+import { InvalidOptionError, StorageError, StoreClosedError, toStorageError } from './errors';
 import { nodeFsOps, type FsOps } from './fs-ops';
-import { DocumentFiles, type DocumentSettings, type StoredDocument } from './stored-document';
+import { DocumentFiles, type DocumentSettings } from './stored-document';
 
 /** Default log size past which a document is compacted into its snapshot: 4 MiB. */
 export const DEFAULT_COMPACT_BYTES = 4 * 1024 * 1024;
@@ -17,7 +18,7 @@ export const DEFAULT_TEXT_DEBOUNCE_MS = 200;
 
 /** Options of DocumentStore.open. */
 export interface StoreOptions {
-  /** Directory holding NAME.txt, NAME.log, NAME.snapshot, NAME.meta; created if missing. */
+  /** Directory holding NAME.txt, NAME.log, NAME.snapshot, NAME.meta; created if missing, as long as its parent exists. */
   dataDir: string;
   /** Log size in bytes past which the document becomes the new snapshot (default 4 MiB). */
   compactBytes?: number;
@@ -46,7 +47,7 @@ function checkOptions(options: StoreOptions): void {
 }
 
 /** Durable storage for the named documents of one data directory; takes the directory's lock. */
-export class DocumentStore {
+export class DocumentStore implements DocumentStorage {
   private readonly documents = new Map<string, Promise<DocumentFiles>>();
   private closing: Promise<void> | null = null;
 
@@ -61,8 +62,15 @@ export class DocumentStore {
   static async open(options: StoreOptions): Promise<DocumentStore> {
     checkOptions(options);
     let dataDir = resolve(options.dataDir);
+    // A mistyped path must not silently become a new tree of directories: only the last level is made.
+    const parent = dirname(dataDir);
+    if (!(await stat(parent).then((s) => s.isDirectory(), () => false))) {
+      throw new StorageError('ENOENT', `the data directory ${dataDir} cannot be created: its parent ${parent} does not exist (create it first)`);
+    }
     try {
-      await mkdir(dataDir, { recursive: true });
+      await mkdir(dataDir, { recursive: false }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       dataDir = await realpath(dataDir);
     } catch (err) {
       throw toStorageError(err, 'create the data directory', dataDir);
@@ -79,13 +87,8 @@ export class DocumentStore {
     });
   }
 
-  /** Loads document `name` (creating it when it has no files); the same object while it stays open. */
-  openDocument(name: string): Promise<StoredDocument> {
-    return this.openFiles(name);
-  }
-
-  /** Like openDocument, with the test and tooling extras (flushText, compact). */
-  openFiles(name: string): Promise<DocumentFiles> {
+  /** Reads document `name`'s files (creating none until its first append); the same object while it stays open. */
+  open(name: string): Promise<DocumentFiles> {
     if (this.closing) return Promise.reject(new StoreClosedError(`document store ${this.dataDir}`));
     try {
       validateDocumentName(name);
@@ -94,7 +97,7 @@ export class DocumentStore {
     }
     const open = this.documents.get(name);
     // A document being closed is loaded afresh once its close has written everything.
-    if (open) return open.then((d) => (d.isClosing ? d.close().catch(() => undefined).then(() => this.openFiles(name)) : d));
+    if (open) return open.then((d) => (d.isClosing ? d.close().catch(() => undefined).then(() => this.open(name)) : d));
     const loading: Promise<DocumentFiles> = DocumentFiles.load(name, this.settings, () => {
       if (this.documents.get(name) === loading) this.documents.delete(name);
     });

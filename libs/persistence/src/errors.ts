@@ -52,20 +52,41 @@ export class StoreClosedError extends PersistenceError {
   }
 }
 
-/** A log or snapshot is damaged before its end; it was left exactly as found. */
+/** Which file of a document is damaged. */
+export type DamagedFile = 'log' | 'snapshot';
+
+/**
+ * A log or snapshot is damaged where its records may hold acknowledged edits; it was left exactly
+ * as found. The message says what an operator can do (for the server's log, never for clients).
+ */
 export class CorruptFileError extends PersistenceError {
   constructor(
     readonly file: string,
     readonly offset: number,
     reason: string,
+    readonly kind: DamagedFile = 'log',
   ) {
-    super(
-      'COLLAB_ERR_CORRUPT',
-      `${file} is damaged at byte offset ${offset} (${reason}); the records before it are intact and nothing was changed. ` +
-        `To start anyway, keep a copy and cut the file at offset ${offset} (what follows it is lost)`,
-    );
+    super('COLLAB_ERR_CORRUPT', `${file} is damaged at byte offset ${offset} (${reason}); nothing was changed. ${adviceFor(file, offset, kind)}`);
     this.name = 'CorruptFileError';
   }
+}
+
+// NAME.txt is written after the edits it shows, and a text the store did not write is merged as
+// an edit at start: that is what an operator can rebuild a document's text from.
+function adviceFor(file: string, offset: number, kind: DamagedFile): string {
+  const base = file.replace(/\.(log|snapshot)$/, '');
+  if (kind === 'snapshot') {
+    return (
+      `The log holds only the edits made after this snapshot, so the document cannot be rebuilt from them; ${base}.txt holds the last text the server wrote. ` +
+      `To start from that text: keep copies of ${base}.snapshot and ${base}.log, move both out of the data directory, and delete ${base}.meta ` +
+      `(the server then takes ${base}.txt as the document; the edit history is lost, the text is kept)`
+    );
+  }
+  return (
+    `The records before offset ${offset} are intact; the damaged record and any after it may hold acknowledged edits, whose text ${base}.txt (written after them) shows. ` +
+    `To start anyway: keep a copy of ${base}.log, cut it at offset ${offset} (truncate -s ${offset} ${base}.log) and delete ${base}.meta; ` +
+    `the server then applies the difference between ${base}.txt and the rest of the log as an edit, so that text is kept`
+  );
 }
 
 /** A file system call failed; `errno` is the system's code ('ENOSPC', 'EIO', ...). */

@@ -1,10 +1,7 @@
 export { DocumentStore, DEFAULT_COMPACT_BYTES, DEFAULT_TEXT_DEBOUNCE_MS } from './document-store';
 export type { StoreOptions } from './document-store';
-export { DocumentFiles, TEXT_NAME } from './stored-document';
-export type { StoredDocument } from './stored-document';
+export { DocumentFiles } from './stored-document';
 export { nodeFsOps } from './fs-ops';
-export { FaultyFs } from './faulty-fs';
-export type { Fault, FaultyOp } from './faulty-fs';
 export type { FsOps, FsFile } from './fs-ops';
 export { encodeRecord, scanRecords, RECORD_HEADER_BYTES } from './record-codec';
 export type { RecordScan, RecordDamage } from './record-codec';
@@ -22,3 +19,4 @@ export {
   ReadOnlyStorageError,
   StoragePermissionError,
 } from './errors';
+export type { DamagedFile } from './errors';

@@ -29,9 +29,15 @@ export function encodeRecord(payload: Uint8Array): Uint8Array {
 
 /** What went wrong at `offset`, the start of the first record that is not intact. */
 export type RecordDamage =
-  /** Nothing intact follows: a write cut short (crash, power loss); dropping it loses nothing acknowledged. */
+  /**
+   * A write cut short (crash, power loss): the last record runs past the end of the file, or
+   * the file ends in zeros the file system left. It was never acknowledged; dropping it loses nothing.
+   */
   | { kind: 'torn'; offset: number; droppedBytes: number; reason: string }
-  /** Intact records follow the damage: the file was damaged after it was written. */
+  /**
+   * Damage to a record that was written whole (intact records follow it, or it is a complete
+   * last record whose checksum fails): it may hold an acknowledged edit, so it is never dropped.
+   */
   | { kind: 'corrupt'; offset: number; reason: string };
 
 /** The intact records from the start of a file up to the first damage, if any. */
@@ -72,10 +78,23 @@ export function scanRecords(bytes: Uint8Array): RecordScan {
     p = end;
   }
   if (reason === null) return { records, validBytes: p, damage: null };
-  const damage: RecordDamage = hasIntactRecordAfter(bytes, p + 1)
-    ? { kind: 'corrupt', offset: p, reason }
-    : { kind: 'torn', offset: p, droppedBytes: n - p, reason };
+  let damage: RecordDamage;
+  if (hasIntactRecordAfter(bytes, p + 1)) damage = { kind: 'corrupt', offset: p, reason };
+  else if (isTornTail(bytes, p)) damage = { kind: 'torn', offset: p, droppedBytes: n - p, reason };
+  else damage = { kind: 'corrupt', offset: p, reason: `${reason} in the last record, which was written whole, so it may hold an acknowledged edit` };
   return { records, validBytes: p, damage };
+}
+
+// A tail a crash can leave: a header cut short, a record that runs past the end of the file (the
+// append was cut short), or nothing but zeros (the file system extended the file but the data
+// never reached the disk). A complete record with other bytes that fails its checksum was
+// written whole and then damaged.
+function isTornTail(bytes: Uint8Array, p: number): boolean {
+  const n = bytes.length;
+  if (n - p < RECORD_HEADER_BYTES) return true;
+  if (p + RECORD_HEADER_BYTES + u32(bytes, p + 4) > n) return true;
+  for (let i = p; i < n; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 // Tells a torn tail (only the end of the file is bad) from damage in the middle (intact records

@@ -1,13 +1,15 @@
-// One document loaded from its files, kept durable as it changes.
+// One document's files, kept durable as it changes; the live Y.Doc belongs to the core, which
+// applies `history` and then attaches, after which this reads the document through its view.
 //
-// Load: snapshot, then the log's intact records, applied in one Yjs transaction (one by one, not
-// Y.mergeUpdates, which is far slower on long logs). Then NAME.txt: with no history its text
-// becomes the document; with history, a text the store did not write (see text-file.ts) is a
-// hand edit and the difference is applied. Either edit is appended to the log before the
-// document is handed out, so every restart rebuilds the very same Yjs items.
+// Load: the snapshot, then the log's intact records, handed out as `history`. Then NAME.txt:
+// with no history its text becomes the document; with history, a text the store did not write
+// (see text-file.ts) is an outside edit; either is handed out as `outsideEdit`, which the core
+// applies as an edit (appended like any other, so every restart rebuilds the same Yjs items).
+// Nothing is created until the first append: opening a document that is never edited leaves no
+// files behind.
 //
 // Compaction, when the log passes compactBytes, runs between two commits of the log:
-//   1. snapshot := Y.encodeStateAsUpdate(doc)      (doc holds every update appended so far)
+//   1. snapshot := the live document's state     (it holds every update appended so far)
 //   2. NAME.snapshot replaced atomically (temp, fsync, rename, fsync dir)
 //   3. NAME.log truncated to 0 and fsynced
 // A crash before 2 completes leaves the old snapshot and the whole old log; between 2 and 3 the
@@ -15,38 +17,18 @@
 // as once); after 3 the new snapshot and an empty log. Each state loads every acknowledged update.
 
 import { readFile } from 'node:fs/promises';
-import * as Y from 'yjs';
+import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from '@collab/collab-core';
 import { tempPathFor } from './atomic-replace';
 import { documentPaths, type DocumentPaths } from './document-name';
 import { CorruptFileError, PersistenceError, StoreClosedError, toStorageError } from './errors';
 import type { FsOps } from './fs-ops';
 import { RECORD_HEADER_BYTES, scanRecords, type RecordScan } from './record-codec';
 import { readSnapshot, writeSnapshot } from './snapshot-file';
-import { diffText } from './text-diff';
 import { readTextFile, TextFile } from './text-file';
 import { TextMirror } from './text-mirror';
 import { UpdateLog } from './update-log';
 
-/** Name of the Y.Text that holds a document's text. */
-export const TEXT_NAME = 'content';
-
 const COMPACTION_RETRY_MS = 1000;
-
-/**
- * A document open in a DocumentStore. Contract: apply each update to `doc` first, then
- * `append` it; compaction snapshots `doc`, so an update appended but never applied would be lost.
- */
-export interface StoredDocument {
-  readonly name: string;
-  /** The live document; Y.Text `content` holds the text. */
-  readonly doc: Y.Doc;
-  /** True when NAME.txt existed with no log or snapshot, and its text became the document. */
-  readonly loadedFromText: boolean;
-  /** Stores an update already applied to `doc`; resolves once it is fsynced, rejects with a StorageError subclass. */
-  append(update: Uint8Array): Promise<void>;
-  /** Waits for pending appends, writes NAME.txt exactly, closes the files; idempotent. */
-  close(): Promise<void>;
-}
 
 /** What a document needs from its store. */
 export interface DocumentSettings {
@@ -73,130 +55,101 @@ function recordOffset(scan: RecordScan, index: number): number {
   return offset;
 }
 
-function applyHistory(doc: Y.Doc, paths: DocumentPaths, snapshot: Uint8Array | null, scan: RecordScan): void {
-  let index = -1;
-  try {
-    doc.transact(() => {
-      if (snapshot) Y.applyUpdate(doc, snapshot);
-      for (index = 0; index < scan.records.length; index++) Y.applyUpdate(doc, scan.records[index]);
-    });
-  } catch (err) {
-    const where = index < 0 ? { file: paths.snapshot, offset: 0 } : { file: paths.log, offset: recordOffset(scan, index) };
-    throw new CorruptFileError(where.file, where.offset, `record is not a Yjs update: ${(err as Error).message}`);
-  }
-}
-
-// The update a local change makes, captured so it can be appended like any other.
-function captureUpdate(doc: Y.Doc, change: () => void): Uint8Array | null {
-  let captured: Uint8Array | null = null;
-  const listener = (update: Uint8Array) => (captured = update);
-  doc.on('update', listener);
-  try {
-    doc.transact(change);
-  } finally {
-    doc.off('update', listener);
-  }
-  return captured;
-}
-
-/** A loaded document and the files that keep it. */
+/** A document's files: its history, its update log, its plain-text copy. */
 export class DocumentFiles implements StoredDocument {
   private closing: Promise<void> | null = null;
   private compacting = false;
   private nextCompactionAt = 0;
-  // Set when an append failed: doc then holds an update the log may not; a snapshot covers it.
+  // Set when an append failed: the document then holds an update the log may not; a snapshot covers it.
   private unstored = false;
-  private readonly onDocUpdate = () => this.mirror.schedule();
-  private mirror!: TextMirror;
-  private log!: UpdateLog;
+  private view: LiveDocumentView | undefined;
+  private mirror: TextMirror | undefined;
+  /** The log, once there is one (a new document's is created by its first append). */
+  private log: UpdateLog | undefined;
 
   private constructor(
     readonly name: string,
-    readonly doc: Y.Doc,
-    readonly loadedFromText: boolean,
+    readonly history: readonly Uint8Array[],
+    readonly outsideEdit: OutsideTextEdit | null,
+    readonly existed: boolean,
     private readonly paths: DocumentPaths,
     private readonly settings: DocumentSettings,
+    private readonly scan: RecordScan,
+    private readonly hadSnapshot: boolean,
+    /** Checksum of NAME.txt when the store wrote it, null when it is missing or foreign. */
+    private readonly textOnDisk: { text: string | null; sha256: string | null; isOurs: boolean },
     private readonly onClosed: () => void,
   ) {}
 
-  /** Loads (or creates) document `name`; throws CorruptFileError or a StorageError subclass. */
+  /** Reads document `name`'s files (creating none); throws CorruptFileError or a StorageError subclass. */
   static async load(name: string, settings: DocumentSettings, onClosed: () => void): Promise<DocumentFiles> {
     const { fs, warn } = settings;
     const paths = documentPaths(settings.dataDir, name);
     // Leftovers of replacements a crash interrupted; never the file of record.
     await Promise.all([paths.text, paths.meta, paths.snapshot].map((p) => fs.unlink(tempPathFor(p)).catch(() => undefined)));
 
-    const [snapshot, logBytes, onDisk] = await Promise.all([
-      readSnapshot(paths.snapshot),
-      readOptional(paths.log),
-      readTextFile(paths.text, paths.meta),
-    ]);
+    const [snapshot, logBytes, onDisk] = await Promise.all([readSnapshot(paths.snapshot), readOptional(paths.log), readTextFile(paths.text, paths.meta)]);
     const scan: RecordScan = logBytes ? scanRecords(logBytes) : { records: [], validBytes: 0, damage: null };
-    if (scan.damage?.kind === 'corrupt') throw new CorruptFileError(paths.log, scan.damage.offset, scan.damage.reason);
+    if (scan.damage?.kind === 'corrupt') throw new CorruptFileError(paths.log, scan.damage.offset, scan.damage.reason, 'log');
     if (scan.damage?.kind === 'torn') {
-      warn(
-        `${paths.log}: cut off a torn last record at offset ${scan.damage.offset}, ` +
-          `${scan.damage.droppedBytes} bytes dropped (${scan.damage.reason})`,
-      );
+      warn(`${paths.log}: cut off a torn last record at offset ${scan.damage.offset}, ${scan.damage.droppedBytes} bytes dropped (${scan.damage.reason})`);
     }
-
-    const doc = new Y.Doc();
-    const text = doc.getText(TEXT_NAME);
-    const hasHistory = snapshot !== null || scan.records.length > 0;
-    applyHistory(doc, paths, snapshot, scan);
-
+    const history = snapshot ? [snapshot, ...scan.records] : scan.records;
+    const hasHistory = history.length > 0;
     const textIsOurs = onDisk.sha256 !== null && onDisk.ownSha256.includes(onDisk.sha256);
-    let edit: Uint8Array | null = null;
-    let loadedFromText = false;
-    if (!hasHistory && onDisk.text !== null && !(textIsOurs && onDisk.text === '')) {
-      loadedFromText = true;
-      const imported = onDisk.text;
-      if (imported !== '') edit = captureUpdate(doc, () => text.insert(0, imported));
+    let outsideEdit: OutsideTextEdit | null = null;
+    const source = `${name}.txt`;
+    if (!hasHistory && onDisk.text !== null && onDisk.text !== '' && !textIsOurs) {
+      outsideEdit = { text: onDisk.text, base: null, source };
     } else if (hasHistory && onDisk.text !== null && !textIsOurs) {
-      const change = diffText(text.toString(), onDisk.text);
-      if (change) {
-        edit = captureUpdate(doc, () => {
-          if (change.deleteCount > 0) text.delete(change.index, change.deleteCount);
-          if (change.insert) text.insert(change.index, change.insert);
-        });
-        warn(
-          `${paths.text} was edited while the server was stopped; applied the difference as an edit ` +
-            `(${change.deleteCount} characters replaced by ${change.insert.length} at ${change.index})`,
-        );
-      }
+      outsideEdit = { text: onDisk.text, base: null, source };
+      warn(`${paths.text} was edited while the server was stopped; its difference is applied as an edit by "file"`);
     }
-
-    const stored = new DocumentFiles(name, doc, loadedFromText, paths, settings, onClosed);
-    stored.log = await UpdateLog.open(paths.log, scan.validBytes, logBytes?.length ?? 0, {
-      fs,
-      groupCommit: settings.groupCommit,
-      onCommitted: (size) => stored.maybeCompact(size),
-    });
-    try {
-      // A new log's directory entry must be durable before anything in it is acknowledged.
-      if (logBytes === null) await fs.syncDir(settings.dataDir).catch((err) => Promise.reject(toStorageError(err, 'fsync', settings.dataDir)));
-      if (edit) await stored.log.append(edit);
-    } catch (err) {
-      await stored.log.close().catch(() => undefined);
-      throw err;
-    }
-
-    const file = new TextFile(fs, paths.text, paths.meta, textIsOurs ? onDisk.sha256 : null);
-    stored.mirror = new TextMirror(file, () => text.toString(), settings.textDebounceMs, warn);
-    // Creates NAME.txt when missing and replaces a stale copy; a failure is retried later.
-    if (onDisk.text !== text.toString() || !textIsOurs) stored.mirror.schedule();
-    await stored.mirror.flush();
-    doc.on('update', stored.onDocUpdate);
-    stored.maybeCompact(stored.log.sizeBytes);
+    const existed = hasHistory || onDisk.text !== null || logBytes !== null;
+    const stored = new DocumentFiles(
+      name,
+      history,
+      outsideEdit,
+      existed,
+      paths,
+      settings,
+      scan,
+      snapshot !== null,
+      { text: onDisk.text, sha256: onDisk.sha256, isOurs: textIsOurs },
+      onClosed,
+    );
+    // An existing log is opened now, so a torn tail is cut off before anything else is written.
+    if (logBytes !== null) await stored.openLog(scan.validBytes, logBytes.length);
     return stored;
+  }
+
+  historyError(index: number, cause: unknown): Error {
+    const reason = `record is not a Yjs update: ${(cause as Error)?.message ?? String(cause)}`;
+    if (this.hadSnapshot && index === 0) return new CorruptFileError(this.paths.snapshot, 0, reason, 'snapshot');
+    return new CorruptFileError(this.paths.log, recordOffset(this.scan, index - (this.hadSnapshot ? 1 : 0)), reason, 'log');
+  }
+
+  attach(view: LiveDocumentView): void {
+    this.view = view;
+    const file = new TextFile(this.settings.fs, this.paths.text, this.paths.meta, this.textOnDisk.isOurs ? this.textOnDisk.sha256 : null);
+    this.mirror = new TextMirror(file, () => view.text(), this.settings.textDebounceMs, this.settings.warn);
+    // A stale or missing copy of a document with history is written (a crash can come before the
+    // debounced write); a new document gets its file with its first edit.
+    if (this.history.length > 0 && view.text() !== this.textOnDisk.text) this.mirror.schedule();
+    if (this.log) this.maybeCompact(this.log.sizeBytes);
   }
 
   append(update: Uint8Array): Promise<void> {
     if (this.closing) return Promise.reject(new StoreClosedError(`document ${this.name}`));
+    this.log ??= this.createLog();
     return this.log.append(update).catch((err: unknown) => {
       this.unstored = true;
       throw err;
     });
+  }
+
+  changed(): void {
+    this.mirror?.schedule();
   }
 
   /** True once close() has been called. */
@@ -206,59 +159,75 @@ export class DocumentFiles implements StoredDocument {
 
   /** How many fdatasync calls the log's commits made; for benchmarks and tests. */
   get logSyncCount(): number {
-    return this.log.syncCount;
+    return this.log?.syncCount ?? 0;
   }
 
-  /** Writes the text file now if a write is pending; resolves when it is done. */
-  flushText(): Promise<void> {
-    return this.mirror.flush();
+  async flushText(): Promise<void> {
+    if (!this.mirror) return;
+    this.mirror.schedule();
+    await this.mirror.flush();
   }
 
-  /** Compacts now, whatever the log's size; resolves when the new snapshot and empty log are durable. */
-  compact(): Promise<void> {
-    if (this.closing) return Promise.reject(new StoreClosedError(`document ${this.name}`));
-    return this.log.exclusive(() => this.compactNow());
+  async compact(): Promise<void> {
+    if (this.closing) throw new StoreClosedError(`document ${this.name}`);
+    const log = (this.log ??= this.createLog());
+    await log.exclusive(() => this.compactNow(log));
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.doc.off('update', this.onDocUpdate);
       let failure: unknown = null;
-      await this.log.drain();
-      if (this.unstored) {
-        // Updates whose append failed are in doc (and were relayed); keep them if the disk lets us.
-        await this.log.exclusive(() => this.compactNow()).catch((err: unknown) => {
-          this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
-        });
+      const log = this.log;
+      if (log) {
+        await log.drain();
+        if (this.unstored && this.view) {
+          // Updates whose append failed are in the document (and were relayed); keep them if the disk lets us.
+          await log.exclusive(() => this.compactNow(log)).catch((err: unknown) => {
+            this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
+          });
+        }
+        await log.close().catch((err: unknown) => (failure ??= err));
       }
-      await this.log.close().catch((err: unknown) => (failure ??= err));
-      await this.mirror.close().catch((err: unknown) => (failure ??= err));
+      // A document that never had files gets none for being opened.
+      if (this.mirror && (this.existed || log)) await this.mirror.close().catch((err: unknown) => (failure ??= err));
       this.onClosed();
       if (failure) throw failure;
     })();
     return this.closing;
   }
 
+  /** Opens the existing log (cutting a torn tail off). */
+  private async openLog(validBytes: number, fileBytes: number): Promise<void> {
+    const { fs, groupCommit } = this.settings;
+    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, { fs, groupCommit, onCommitted: (size) => this.maybeCompact(size) });
+  }
+
+  /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
+  private createLog(): UpdateLog {
+    const { fs, groupCommit, dataDir } = this.settings;
+    return UpdateLog.create(this.paths.log, { fs, groupCommit, dirToSync: dataDir, onCommitted: (size) => this.maybeCompact(size) });
+  }
+
   private maybeCompact(logBytes: number): void {
-    if (logBytes < this.settings.compactBytes || this.compacting || this.closing) return;
+    if (logBytes < this.settings.compactBytes || this.compacting || this.closing || !this.view || !this.log) return;
     if (Date.now() < this.nextCompactionAt) return;
     this.compacting = true;
-    this.log
-      .exclusive(() => this.compactNow())
+    const log = this.log;
+    log
+      .exclusive(() => this.compactNow(log))
       .catch((err: unknown) => {
         this.nextCompactionAt = Date.now() + COMPACTION_RETRY_MS;
-        if (!(err instanceof StoreClosedError)) {
-          this.settings.warn(`compaction of ${this.name} failed, will retry: ${(err as PersistenceError).message}`);
-        }
+        if (!(err instanceof StoreClosedError)) this.settings.warn(`compaction of ${this.name} failed, will retry: ${(err as PersistenceError).message}`);
       })
       .finally(() => (this.compacting = false));
   }
 
-  // Runs inside log.exclusive: no commit is in flight, so the log holds nothing doc lacks.
-  private async compactNow(): Promise<void> {
-    const state = Y.encodeStateAsUpdate(this.doc);
+  // Runs inside log.exclusive: no commit is in flight, so the log holds nothing the document lacks.
+  private async compactNow(log: UpdateLog): Promise<void> {
+    if (!this.view) return;
+    const state = this.view.encodeState();
     await writeSnapshot(this.settings.fs, this.paths.snapshot, state);
     this.unstored = false;
-    await this.log.reset();
+    await log.reset();
   }
 }

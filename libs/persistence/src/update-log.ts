@@ -33,6 +33,8 @@ export interface UpdateLogOptions {
   groupCommit?: boolean;
   /** Called after each successful commit, with the log's size; may queue a task. */
   onCommitted?: (sizeBytes: number) => void;
+  /** For a log created by its first append: the directory to fsync once the file exists, so its entry is durable before anything in it is acknowledged. */
+  dirToSync?: string;
 }
 
 /** An open update log that appends records durably, many per fsync. */
@@ -45,16 +47,28 @@ export class UpdateLog {
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** A created file whose directory entry is not known to be durable yet. */
+  private dirUnsynced: boolean;
   /** Number of fdatasync calls made by commits; for tests and benchmarks. */
   syncCount = 0;
 
   private constructor(
     readonly path: string,
-    private readonly file: FsFile,
+    /** null until the first commit creates the file (see UpdateLog.create). */
+    private file: FsFile | null,
     size: number,
     private readonly options: UpdateLogOptions,
   ) {
     this.committed = size;
+    this.dirUnsynced = file === null && options.dirToSync !== undefined;
+  }
+
+  /**
+   * A log whose file does not exist yet: the first commit creates it (and fsyncs
+   * `options.dirToSync`), so a document that is never edited leaves no file behind.
+   */
+  static create(path: string, options: UpdateLogOptions): UpdateLog {
+    return new UpdateLog(path, null, 0, options);
   }
 
   /**
@@ -107,6 +121,7 @@ export class UpdateLog {
 
   /** Empties the log durably; call only inside `exclusive`, once its records are safe elsewhere. */
   async reset(): Promise<void> {
+    if (!this.file) return;
     try {
       await this.file.truncate(0);
     } catch (err) {
@@ -135,6 +150,7 @@ export class UpdateLog {
     this.closing ??= (async () => {
       await this.drain();
       this.closed = true;
+      if (!this.file) return;
       try {
         await this.file.close();
       } catch (err) {
@@ -187,19 +203,25 @@ export class UpdateLog {
     } else {
       data = Buffer.concat(batch.map((r) => r.frame));
     }
-    let step = 'write to';
+    let step = 'create';
     try {
+      this.file ??= await this.options.fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      if (this.dirUnsynced) {
+        step = 'fsync the directory of';
+        await this.options.fs.syncDir(this.options.dirToSync!);
+        this.dirUnsynced = false;
+      }
       if (this.dirtyTail) {
         step = 'cut the unacknowledged tail off';
-        await this.file.truncate(this.committed);
-        await this.file.sync();
+        await this.file!.truncate(this.committed);
+        await this.file!.sync();
         this.dirtyTail = false;
       }
       step = 'write to';
       this.dirtyTail = true;
       await writeFully(this.file, data, this.committed);
       step = 'fsync';
-      await this.file.datasync();
+      await this.file!.datasync();
       this.syncCount++;
     } catch (err) {
       throw toStorageError(err, step, this.path);

@@ -4,6 +4,7 @@
 // point of a compaction or a write, so those moments are hit exactly, not only by chance.
 
 import { writeSync } from 'node:fs';
+import { openLive } from './live-document';
 import { DocumentStore, nodeFsOps, type FsOps, type FsFile } from '../src/index';
 
 const [dataDir, roundArg, compactArg, dieAtArg] = process.argv.slice(2);
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     fs,
     onWarning: (m) => writeSync(2, `warning: ${m}\n`),
   });
-  const stored = await store.openDocument('crash');
+  const stored = await openLive(store, 'crash');
   const text = stored.doc.getText('content');
   let last: Uint8Array | null = null;
   stored.doc.on('update', (u: Uint8Array) => (last = u));

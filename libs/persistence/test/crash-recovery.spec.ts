@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openLive } from './live-document';
 import { DocumentStore } from '../src/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -145,7 +146,7 @@ describe('crash recovery', () => {
       const warnings: string[] = [];
       const store = await DocumentStore.open({ dataDir, onWarning: (m) => warnings.push(m) });
       try {
-        const doc = await store.openDocument('crash');
+        const doc = await openLive(store, 'crash');
         const text = doc.doc.getText('content').toString();
         expect({ context, startsWithBase: text.startsWith(base) }).toEqual({ context, startsWithBase: true });
         const n = tokenCount(text.slice(base.length), round);

@@ -1,0 +1,182 @@
+// Every setting of collab-server in one table: its flag, its environment variable (for PM2), its
+// default (the core's defaults come from @collab/collab-core) and how it is checked. The command
+// line, --help and the checks at start all come from here, so they cannot disagree.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CORE_SETTING_RULES, DEFAULT_CORE_SETTINGS, InvalidSettingError, resolveCoreSettings, type CoreSettings } from '@collab/collab-core';
+import { configureProgram, integerIn, port, secondsIn, VERSION } from '@collab/cli';
+import { parseLogLevel } from '@collab/logging';
+
+/** What the command line and the environment ask of collab-server. */
+export interface ServerSettings {
+  host: string;
+  port: number;
+  dataDir: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel: string;
+  /** The core's limits, checked (every one present). */
+  core: CoreSettings;
+}
+
+type CoreKey = keyof typeof CORE_SETTING_RULES;
+
+/** One row of the table: a server setting, or one of the core's limits (`core`), in seconds when `seconds`. */
+interface SettingSpec {
+  flags: string;
+  env: string;
+  description: string;
+  /** The core setting it sets; its default and range come from the core. */
+  core?: CoreKey | 'token';
+  /** The flag is in seconds, the core setting in milliseconds. */
+  seconds?: boolean;
+  /** For server settings: the default and the parser. */
+  default?: unknown;
+  defaultDescription?: string;
+  parse?: (value: string) => unknown;
+}
+
+const logLevel = (value: string) => {
+  try {
+    return parseLogLevel(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+};
+
+/** The settings of collab-server, in the order --help lists them. */
+export const SERVER_SETTINGS: readonly SettingSpec[] = [
+  { flags: '--host <address>', env: 'COLLAB_HOST', description: 'address to listen on; :: listens on IPv6 and IPv4 at once', default: '::' },
+  { flags: '--port <n>', env: 'COLLAB_PORT', description: 'TCP port (0: any free port)', default: 8080, parse: port },
+  {
+    flags: '--data-dir <path>',
+    env: 'COLLAB_DATA_DIR',
+    description: 'directory holding NAME.txt and the update logs (created if missing, when its parent exists)',
+    default: '.',
+    defaultDescription: 'the working directory',
+  },
+  { flags: '--max-clients <n>', env: 'COLLAB_MAX_CLIENTS', description: 'clients connected at once; one more gets "server full"', core: 'maxClients' },
+  { flags: '--max-frame <bytes>', env: 'COLLAB_MAX_FRAME', description: 'largest frame accepted; a larger one is refused with ERROR 4', core: 'maxFrameBytes' },
+  { flags: '--idle-timeout <seconds>', env: 'COLLAB_IDLE_TIMEOUT', description: 'close a client silent this long (clients ping every 15 s; 0: never)', core: 'idleTimeoutMs', seconds: true },
+  {
+    flags: '--handshake-timeout <seconds>',
+    env: 'COLLAB_HANDSHAKE_TIMEOUT',
+    description: 'close a connection that has not said HELLO within this long',
+    core: 'handshakeTimeoutMs',
+    seconds: true,
+  },
+  {
+    flags: '--max-connections-per-address <n>',
+    env: 'COLLAB_MAX_CONNECTIONS_PER_ADDRESS',
+    description: 'connections one remote address may hold at once (0: no limit)',
+    core: 'maxConnectionsPerAddress',
+  },
+  {
+    flags: '--max-pending-handshakes <n>',
+    env: 'COLLAB_MAX_PENDING_HANDSHAKES',
+    description: 'connections that may wait for their HELLO at once; past it the oldest is closed',
+    core: 'maxPendingHandshakes',
+  },
+  { flags: '--max-documents <n>', env: 'COLLAB_MAX_DOCUMENTS', description: 'documents open at once; a client asking for one more is told the server is full', core: 'maxDocuments' },
+  {
+    flags: '--max-edits-per-second <n>',
+    env: 'COLLAB_MAX_EDITS_PER_SECOND',
+    description: 'edits a second per client; past it the server reads from that client more slowly',
+    core: 'maxEditsPerSecond',
+  },
+  {
+    flags: '--max-bytes-per-second <n>',
+    env: 'COLLAB_MAX_BYTES_PER_SECOND',
+    description: 'bytes a second per client; past it the server reads from that client more slowly',
+    core: 'maxBytesPerSecond',
+  },
+  {
+    flags: '--max-document-chars <n>',
+    env: 'COLLAB_MAX_DOCUMENT_CHARS',
+    description: 'longest document in characters; an edit past it is refused (ERROR 10)',
+    core: 'maxDocumentChars',
+  },
+  {
+    flags: '--max-presence-bytes <n>',
+    env: 'COLLAB_MAX_PRESENCE_BYTES',
+    description: "largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)",
+    core: 'maxPresenceBytes',
+  },
+  { flags: '--token <secret>', env: 'COLLAB_TOKEN', description: 'shared token clients must send (none by default)', core: 'token' },
+  { flags: '--tls-cert <file>', env: 'COLLAB_TLS_CERT', description: 'PEM certificate (chain): clients must connect with TLS (with --tls-key)' },
+  { flags: '--tls-key <file>', env: 'COLLAB_TLS_KEY', description: 'PEM private key of --tls-cert' },
+  { flags: '--log-level <level>', env: 'LOG_LEVEL', description: 'error, warn, info, update or debug', default: 'info', parse: logLevel },
+];
+
+/** The option's attribute name as commander stores it (`--max-clients` → `maxClients`). */
+function attributeOf(spec: SettingSpec): string {
+  return new Option(spec.flags).attributeName();
+}
+
+function optionFor(spec: SettingSpec): Option {
+  const option = new Option(spec.flags, spec.description).env(spec.env);
+  if (spec.core === 'token') return option;
+  if (spec.core) {
+    const rule = CORE_SETTING_RULES[spec.core];
+    const value = DEFAULT_CORE_SETTINGS[spec.core];
+    if (spec.seconds) return option.default(value / 1000).argParser(secondsIn(rule.min / 1000, rule.max / 1000));
+    return option.default(value).argParser(integerIn(rule.min, Math.min(rule.max, Number.MAX_SAFE_INTEGER)));
+  }
+  if (spec.default !== undefined) option.default(spec.default, spec.defaultDescription);
+  if (spec.parse) option.argParser(spec.parse);
+  return option;
+}
+
+/** The collab-server command line; every flag also reads its environment variable. */
+export function buildProgram(): Command {
+  const program = new Command('collab-server')
+    .description('Collaborative plain-text editing server: hosts shared documents, relays every edit, stores it durably before acknowledging it.')
+    .version(VERSION, '-V, --version');
+  for (const spec of SERVER_SETTINGS) program.addOption(optionFor(spec));
+  program.addHelpText(
+    'after',
+    '\nEvery flag also reads the environment variable named in brackets (for PM2).\n' +
+      '\nExamples:\n  collab-server --port 8080 --data-dir /var/lib/collab --max-clients 20 --token s3cret\n' +
+      '  collab-server --tls-cert cert.pem --tls-key key.pem --token s3cret   # clients: --tls --ca ca.pem\n',
+  );
+  return configureProgram(program);
+}
+
+/** A setting that is wrong, said in one sentence naming its flag and environment variable. */
+export class SettingError extends Error {
+  readonly code = 'COLLAB_ERR_SETTING';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingError';
+  }
+}
+
+/** The settings a parsed program holds, checked together; throws SettingError naming the flag and variable. */
+export function readSettings(program: Command): ServerSettings {
+  const values = program.opts<Record<string, unknown>>();
+  const core: Partial<CoreSettings> = {};
+  for (const spec of SERVER_SETTINGS) {
+    if (!spec.core) continue;
+    const value = values[attributeOf(spec)];
+    if (value === undefined) continue;
+    (core as Record<string, unknown>)[spec.core] = spec.seconds ? Math.round((value as number) * 1000) : value;
+  }
+  if (Boolean(values.tlsCert) !== Boolean(values.tlsKey)) throw new SettingError('--tls-cert and --tls-key go together: give both or neither');
+  let resolved: CoreSettings;
+  try {
+    resolved = resolveCoreSettings({ ...core, serverName: `collab-server ${VERSION}` });
+  } catch (error) {
+    if (!(error instanceof InvalidSettingError)) throw error;
+    const spec = SERVER_SETTINGS.find((s) => s.core === error.setting);
+    throw new SettingError(spec ? `${spec.flags.split(' ')[0]} (${spec.env}): ${error.message}` : error.message);
+  }
+  return {
+    host: values.host as string,
+    port: values.port as number,
+    dataDir: values.dataDir as string,
+    tlsCert: values.tlsCert as string | undefined,
+    tlsKey: values.tlsKey as string | undefined,
+    logLevel: values.logLevel as string,
+    core: resolved,
+  };
+}

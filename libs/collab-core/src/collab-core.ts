@@ -1,0 +1,228 @@
+// The collab server without its listeners: admission of connections (clients, connections per
+// address, connections still waiting for their HELLO, wrong tokens), the documents, and the
+// server's own edits. Transports (TCP, WebSocket, in-memory in tests) hand it connections with
+// connect(); storages (files, memory, Redis) keep the documents.
+
+import { DEFAULT_DOCUMENT, ErrorCode } from '@collab/collab-protocol';
+import type { Logger } from '@collab/logging';
+import type * as Y from 'yjs';
+import { AuthThrottle } from './auth-throttle';
+import { ClientSession, type SessionHost, type SessionOptions } from './client-session';
+import { DocumentRegistry } from './document-registry';
+import { CollabCoreError } from './errors';
+import { resolveCoreSettings, type CoreSettings } from './settings';
+import { ServerOrigin, type SharedDocument } from './shared-document';
+import type { DocumentStorage } from './storage';
+import type { Connection, Transport } from './transport';
+import { UpdateLogLines } from './update-log-lines';
+
+/** What a CollabCore is made of. */
+export interface CollabCoreOptions {
+  /** Limits; the defaults of DEFAULT_CORE_SETTINGS where not given. */
+  settings?: Partial<CoreSettings>;
+  storage: DocumentStorage;
+  logger: Logger;
+}
+
+/** The default document could not be loaded or created at start: the assignment's `[ERROR] Error opening file temp.txt`. */
+export class DefaultDocumentError extends CollabCoreError {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super('COLLAB_ERR_DEFAULT_DOCUMENT', `Error opening file ${file}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'DefaultDocumentError';
+  }
+}
+
+/** Documents, sessions and admission of one collab server. */
+export class CollabCore implements SessionHost {
+  readonly settings: CoreSettings;
+  readonly logger: Logger;
+  readonly documents: DocumentRegistry;
+  private readonly storage: DocumentStorage;
+  private readonly sessions = new Set<ClientSession>();
+  /** Sessions still waiting for their HELLO, oldest first. */
+  private readonly waiting = new Set<ClientSession>();
+  /** Sessions that said HELLO and count against maxClients. */
+  private readonly clients = new Set<ClientSession>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly auth: AuthThrottle;
+  private readonly logLines: UpdateLogLines;
+  private closing: Promise<void> | undefined;
+
+  /** Checks the settings (InvalidSettingError naming the one that is wrong). */
+  constructor(options: CollabCoreOptions) {
+    this.settings = resolveCoreSettings(options.settings);
+    this.logger = options.logger;
+    this.storage = options.storage;
+    this.auth = new AuthThrottle(this.settings.authFailuresAllowed, this.settings.authBackoffMaxMs);
+    this.logLines = new UpdateLogLines(this.logger);
+    const { settings } = this;
+    this.documents = new DocumentRegistry(
+      this.storage,
+      {
+        maxDocuments: settings.maxDocuments,
+        unloadAfterMs: settings.unloadAfterMs,
+        document: {
+          maxMessageBytes: settings.maxFrameBytes,
+          maxDocumentChars: settings.maxDocumentChars,
+          presence: {
+            maxStateBytes: settings.maxPresenceBytes,
+            maxDepth: settings.maxPresenceDepth,
+            maxIdsPerPeer: settings.maxPresenceIdsPerClient,
+          },
+          onChange: (name, origin, shape, recipients) => this.logLines.note(name, origin.label, shape, recipients.map((r) => r.label)),
+        },
+      },
+      this.logger,
+    );
+  }
+
+  /**
+   * Loads the default document `temp` (creating temp.txt when the storage keeps files), as the
+   * assignment's server loaded temp.txt at start; throws DefaultDocumentError when it cannot.
+   */
+  async start(): Promise<void> {
+    const file = `${DEFAULT_DOCUMENT}.txt`;
+    let document: SharedDocument;
+    try {
+      document = await this.documents.acquire(DEFAULT_DOCUMENT);
+    } catch (error) {
+      throw new DefaultDocumentError(file, error);
+    }
+    try {
+      if (!document.existed) await document.flushText();
+    } catch (error) {
+      this.documents.release(document);
+      throw new DefaultDocumentError(file, error);
+    }
+    this.logger.info(document.existed ? `Loaded existing content from ${file}` : `Created ${file}`);
+    this.documents.release(document);
+  }
+
+  /** Clients now (connections that said HELLO and were let in). */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Connections now, clients or not. */
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * A new connection: refused at once (the transport is closed with ERROR 1 and undefined is
+   * returned) when its address holds too many connections or the server is full; otherwise its
+   * session, which the transport feeds.
+   */
+  connect(transport: Transport, options: SessionOptions = {}): Connection | undefined {
+    const { settings, logger } = this;
+    const label = transport.remoteLabel;
+    if (this.closing) {
+      transport.close({ code: ErrorCode.ShuttingDown, message: 'The server is shutting down.' });
+      return undefined;
+    }
+    logger.info(`Accepted connection from ${label}`);
+    const address = transport.remoteAddress;
+    const fromAddress = (this.perAddress.get(address) ?? 0) + 1;
+    if (settings.maxConnectionsPerAddress > 0 && fromAddress > settings.maxConnectionsPerAddress) {
+      logger.warn(`Too many connections from ${address} (limit ${settings.maxConnectionsPerAddress}). Rejected connection from ${label}`);
+      transport.close({ code: ErrorCode.ServerFull, message: `Too many connections from ${address}. Please try again later.` });
+      return undefined;
+    }
+    if (this.clients.size >= settings.maxClients) {
+      logger.warn(`Server full. Rejected connection from ${label}`);
+      transport.close({ code: ErrorCode.ServerFull, message: 'Server is full. Please try again later.' });
+      return undefined;
+    }
+    this.perAddress.set(address, fromAddress);
+    const session = new ClientSession(transport, this, options);
+    this.sessions.add(session);
+    if (session.waitingForHello) {
+      this.waiting.add(session);
+      this.dropOldestWaitingPastLimit();
+    }
+    return session;
+  }
+
+  /**
+   * An edit by the server itself (an outside edit of NAME.txt, a restore, an import): applied,
+   * stored, relayed to every client and logged like a client's, under `originLabel` (`file`).
+   */
+  edit(document: string, originLabel: string, change: (text: Y.Text) => void): Promise<void> {
+    return this.documents.edit(document, new ServerOrigin(originLabel), change);
+  }
+
+  /**
+   * Graceful stop: no new connections, ERROR 9 to everyone, every document stored and closed,
+   * the storage released. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const session of [...this.sessions]) session.fail(ErrorCode.ShuttingDown, 'The server is shutting down.');
+      this.logLines.flushAll();
+      await this.documents.close();
+      await this.storage.close().catch((error: Error) => this.logger.error(`Error closing the storage: ${error.message}`));
+    })();
+    return this.closing;
+  }
+
+  // SessionHost
+
+  admit(session: ClientSession): boolean {
+    this.waiting.delete(session);
+    if (this.clients.size >= this.settings.maxClients) {
+      this.logger.warn(`Server full. Rejected connection from ${session.label}`);
+      return false;
+    }
+    this.clients.add(session);
+    return true;
+  }
+
+  authWaitMs(session: ClientSession): number {
+    return this.auth.waitMs(session.transport.remoteAddress);
+  }
+
+  authResult(session: ClientSession, ok: boolean): void {
+    const address = session.transport.remoteAddress;
+    if (ok) return this.auth.succeeded(address);
+    this.auth.failed(address);
+    const wait = this.auth.waitMs(address);
+    if (wait > 0) this.logger.warn(`Wrong token from ${session.label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
+  }
+
+  acquireDocument(name: string): Promise<SharedDocument> {
+    return this.documents.acquire(name);
+  }
+
+  releaseDocument(document: SharedDocument): void {
+    this.documents.release(document);
+  }
+
+  sessionClosed(session: ClientSession): void {
+    if (!this.sessions.delete(session)) return;
+    this.waiting.delete(session);
+    const address = session.transport.remoteAddress;
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(address, left);
+    else this.perAddress.delete(address);
+    if (this.clients.delete(session)) {
+      this.logLines.flushAuthor(session.label);
+      this.logger.info(`Client ${session.label} disconnected`);
+    } else {
+      this.logger.debug(`Connection from ${session.label} closed`);
+    }
+  }
+
+  /** Bounds the connections still waiting for their HELLO: past the limit the oldest goes. */
+  private dropOldestWaitingPastLimit(): void {
+    const limit = this.settings.maxPendingHandshakes;
+    while (this.waiting.size > limit) {
+      const oldest = this.waiting.values().next().value as ClientSession;
+      this.waiting.delete(oldest);
+      this.logger.warn(`More than ${limit} connections are waiting for their HELLO; closing the oldest, from ${oldest.label}`);
+      oldest.fail(ErrorCode.Timeout, 'Too many connections are waiting for their HELLO; this one waited longest.');
+    }
+  }
+}

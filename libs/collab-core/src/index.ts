@@ -1,0 +1,34 @@
+export { CollabCore, DefaultDocumentError } from './collab-core';
+export type { CollabCoreOptions } from './collab-core';
+export { ClientSession } from './client-session';
+export type { SessionOptions, SessionHost } from './client-session';
+export { DocumentRegistry } from './document-registry';
+export { SharedDocument, ServerOrigin, TEXT_NAME } from './shared-document';
+export type { DocumentPeer, ChangeOrigin, SharedDocumentOptions } from './shared-document';
+export type { Transport, Connection, Refusal } from './transport';
+export type { DocumentStorage, StoredDocument, LiveDocumentView, OutsideTextEdit } from './storage';
+export { MemoryStorage, MemoryStorageFault } from './memory-storage';
+export type { MemoryRecord } from './memory-storage';
+export { DEFAULT_CORE_SETTINGS, CORE_SETTING_RULES, resolveCoreSettings } from './settings';
+export type { CoreSettings } from './settings';
+export {
+  CollabCoreError,
+  InvalidSettingError,
+  TooManyDocumentsError,
+  CoreClosedError,
+  UpdateRefusedError,
+  PresenceRefusedError,
+  HistoryError,
+  MessageTooLargeError,
+} from './errors';
+export type { UpdateRefusal } from './errors';
+export { splitUpdate } from './update-split';
+export { checkTextUpdate } from './update-shape';
+export type { UpdateShape } from './update-shape';
+export { PresenceTable, nestsWithin } from './presence';
+export type { PresenceLimits, PresenceOutcome } from './presence';
+export { diffText } from './text-diff';
+export type { TextChange } from './text-diff';
+export { describeStorageFailure } from './storage-failure';
+export { TokenBucket } from './token-bucket';
+export { AuthThrottle } from './auth-throttle';

@@ -1,0 +1,199 @@
+// Presence (y-protocols awareness) of the people in one document, with the bounds a server
+// needs: each state is small and shallow (a deep one overflows the stack of every JSON encoder
+// that later sends it), each connection introduces a handful of ids and may only set or remove
+// those, and nothing is remembered of an id once it is gone.
+
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import type * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import { PresenceRefusedError } from './errors';
+
+/** Bounds of presence states; see CoreSettings. */
+export interface PresenceLimits {
+  maxStateBytes: number;
+  maxDepth: number;
+  maxIdsPerPeer: number;
+}
+
+/** One entry of an awareness update. */
+interface PresenceEntry {
+  id: number;
+  clock: number;
+  json: string;
+  state: unknown;
+}
+
+/** What apply() did besides applying. */
+export interface PresenceOutcome {
+  /** Ids another connection holds: their entries were set aside. */
+  readonly contested: readonly number[];
+}
+
+const utf8 = new TextEncoder();
+
+/** Whether arrays and objects in `value` nest at most `limit` deep (iteratively: no stack to overflow). */
+export function nestsWithin(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return false;
+    for (const child of Object.values(item as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** The entries of an awareness update, checked against the limits; throws PresenceRefusedError. */
+function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[] {
+  const entries: PresenceEntry[] = [];
+  try {
+    const decoder = decoding.createDecoder(update);
+    const count = decoding.readVarUint(decoder);
+    for (let i = 0; i < count; i++) {
+      const id = decoding.readVarUint(decoder);
+      const clock = decoding.readVarUint(decoder);
+      const json = decoding.readVarString(decoder);
+      if (json.length > limits.maxStateBytes || utf8.encode(json).length > limits.maxStateBytes) {
+        throw new PresenceRefusedError(`A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${utf8.encode(json).length} bytes was sent.`);
+      }
+      const state: unknown = JSON.parse(json);
+      if (!nestsWithin(state, limits.maxDepth)) {
+        throw new PresenceRefusedError(`A presence state may nest arrays and objects at most ${limits.maxDepth} deep.`);
+      }
+      entries.push({ id, clock, json, state });
+    }
+  } catch (error) {
+    if (error instanceof PresenceRefusedError) throw error;
+    throw new PresenceRefusedError('The AWARENESS update could not be decoded.', { cause: error });
+  }
+  return entries;
+}
+
+function encodeEntries(entries: readonly PresenceEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const entry of entries) {
+    encoding.writeVarUint(encoder, entry.id);
+    encoding.writeVarUint(encoder, entry.clock);
+    encoding.writeVarString(encoder, entry.json);
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/** The presence of one document's clients. `owner` objects are the connections (any object). */
+export class PresenceTable {
+  readonly awareness: Awareness;
+  private readonly ownerOf = new Map<number, object>();
+  private readonly idsOf = new Map<object, Set<number>>();
+
+  constructor(
+    doc: Y.Doc,
+    private readonly limits: PresenceLimits,
+    /** Presence of these ids changed (set, renewed or removed) because of `origin`: relay them. */
+    private readonly onChange: (ids: number[], origin: unknown) => void,
+  ) {
+    this.awareness = new Awareness(doc);
+    // The server is no one in the document: it only relays other people's presence.
+    this.awareness.setLocalState(null);
+    this.awareness.on('update', this.onUpdate);
+  }
+
+  /** Ids with a state now. */
+  get size(): number {
+    return this.awareness.getStates().size;
+  }
+
+  /**
+   * Applies a connection's awareness update. Throws PresenceRefusedError, before anything is
+   * applied, when it cannot be read, holds a state past the limits, or would give the connection
+   * more ids than it may hold. Entries for ids another connection holds are set aside (a client
+   * that reconnects keeps its id, and its old connection may not be gone yet); removals of ids
+   * nobody holds are dropped.
+   */
+  apply(owner: object, update: Uint8Array): PresenceOutcome {
+    const entries = readEntries(update, this.limits);
+    const mine = this.idsOf.get(owner);
+    const kept: PresenceEntry[] = [];
+    const contested: number[] = [];
+    const fresh = new Set<number>();
+    for (const entry of entries) {
+      const holder = this.ownerOf.get(entry.id);
+      if (holder === undefined) {
+        if (entry.state === null || entry.id === this.awareness.clientID) continue;
+        fresh.add(entry.id);
+        if ((mine?.size ?? 0) + fresh.size > this.limits.maxIdsPerPeer) {
+          throw new PresenceRefusedError(`A connection may hold at most ${this.limits.maxIdsPerPeer} presence ids.`);
+        }
+        kept.push(entry);
+      } else if (holder !== owner) {
+        contested.push(entry.id);
+      } else {
+        kept.push(entry);
+      }
+    }
+    if (!this.idsOf.has(owner)) this.idsOf.set(owner, new Set());
+    if (kept.length === entries.length) applyAwarenessUpdate(this.awareness, update, owner);
+    else if (kept.length) applyAwarenessUpdate(this.awareness, encodeEntries(kept), owner);
+    return { contested };
+  }
+
+  /** Removes every state `owner` holds (it left); the others are told. */
+  remove(owner: object): void {
+    const ids = this.idsOf.get(owner);
+    this.idsOf.delete(owner);
+    if (ids?.size) removeAwarenessStates(this.awareness, [...ids], owner);
+  }
+
+  /** Awareness updates holding every state, each at most `maxBytes` (empty when nobody is present). */
+  encodeAll(maxBytes: number): Uint8Array[] {
+    const ids = [...this.awareness.getStates().keys()];
+    if (!ids.length) return [];
+    const whole = encodeAwarenessUpdate(this.awareness, ids);
+    if (whole.length <= maxBytes) return [whole];
+    const parts: Uint8Array[] = [];
+    let batch: number[] = [];
+    let size = 0;
+    for (const id of ids) {
+      const one = encodeAwarenessUpdate(this.awareness, [id]).length;
+      if (batch.length && size + one > maxBytes) {
+        parts.push(encodeAwarenessUpdate(this.awareness, batch));
+        batch = [];
+        size = 0;
+      }
+      batch.push(id);
+      size += one;
+    }
+    if (batch.length) parts.push(encodeAwarenessUpdate(this.awareness, batch));
+    return parts;
+  }
+
+  /** An awareness update for these ids (their states, or their removal). */
+  encode(ids: number[]): Uint8Array {
+    return encodeAwarenessUpdate(this.awareness, ids);
+  }
+
+  destroy(): void {
+    this.awareness.off('update', this.onUpdate);
+    this.awareness.destroy();
+  }
+
+  private readonly onUpdate = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    const ids = this.idsOf.get(origin as object);
+    for (const id of [...added, ...updated]) {
+      if (ids && this.ownerOf.get(id) === undefined) {
+        this.ownerOf.set(id, origin as object);
+        ids.add(id);
+      }
+    }
+    const changed = [...added, ...updated, ...removed];
+    if (changed.length) this.onChange(changed, origin);
+    // Gone means forgotten: no owner, no clock (y-protocols would keep one per id for ever).
+    for (const id of removed) {
+      const holder = this.ownerOf.get(id);
+      if (holder !== undefined) this.idsOf.get(holder)?.delete(id);
+      this.ownerOf.delete(id);
+      if (!this.awareness.getStates().has(id)) this.awareness.meta.delete(id);
+    }
+  };
+}

@@ -1,0 +1,385 @@
+// One open document: its Y.Doc (owned here), its storage, the presence of the people in it, and
+// the peers to relay to. Changes are applied and relayed at once; only the acknowledgement waits
+// for the storage. Appends are issued in the order changes are applied, and storages commit them
+// in that order, so "everything up to here is stored" is one promise chain.
+
+import * as Y from 'yjs';
+import { MessageType, SyncType, encodeMessage } from '@collab/collab-protocol';
+import { HistoryError, UpdateRefusedError } from './errors';
+import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './presence';
+import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from './storage';
+import { diffText } from './text-diff';
+import { splitUpdate } from './update-split';
+import { checkTextUpdate, type UpdateShape } from './update-shape';
+
+/** Name of the Y.Text that holds a document's text. */
+export const TEXT_NAME = 'content';
+
+/** Bytes a SYNC or AWARENESS message adds around its data: type, sync type, length. */
+const MESSAGE_OVERHEAD_BYTES = 16;
+
+/** Who made a change, as logs and clients show it: a client, or the server itself (`file`). */
+export interface ChangeOrigin {
+  readonly label: string;
+}
+
+/** What a document needs of each client connected to it. */
+export interface DocumentPeer extends ChangeOrigin {
+  /** Queues one encoded message for this client. */
+  send(payload: Uint8Array): void;
+}
+
+/** Limits and hooks of a SharedDocument. */
+export interface SharedDocumentOptions {
+  /** Largest message sent to a client: larger states and updates go out in parts. */
+  maxMessageBytes: number;
+  /** Longest text a client's change may make. */
+  maxDocumentChars: number;
+  presence: PresenceLimits;
+  /** A change was applied and handed to the storage; `recipients` are the peers it was relayed to. */
+  onChange?(document: string, origin: ChangeOrigin, shape: UpdateShape, recipients: readonly DocumentPeer[]): void;
+}
+
+/** An edit made by the server itself: an outside edit of the plain file, a restore, an import. */
+export class ServerOrigin implements ChangeOrigin {
+  constructor(readonly label: string) {}
+}
+
+/** A fresh Y.Doc holding what `doc` holds. */
+function copyOf(doc: Y.Doc): Y.Doc {
+  const copy = new Y.Doc();
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+  return copy;
+}
+
+/** A document shared by its peers, kept durable in its storage. */
+export class SharedDocument {
+  readonly doc = new Y.Doc();
+  readonly presence: PresenceTable;
+  private readonly peers = new Set<DocumentPeer>();
+  /** Settles once every append issued so far has settled. */
+  private lastAppend: Promise<void> = Promise.resolve();
+  /**
+   * Set when an append failed (disk full, I/O error): the document in memory then holds
+   * changes the storage lacks, so the next append stores the whole state, and nothing is ACKed
+   * (not even a duplicate) before that succeeds.
+   */
+  private unstored = false;
+  /**
+   * A second copy of the document, kept equal to it, where each client update is tried first.
+   * Yjs has no undo for an update that fails half way (it may have integrated some structs,
+   * kept others aside, and relayed them), so only an update that applies cleanly here, and
+   * needs nothing the document lacks, reaches the document itself.
+   */
+  private trial: Y.Doc | undefined;
+  /** True while the document applies an update the trial copy already holds. */
+  private tried = false;
+  /** Recipients of the update being applied now, for onChange. */
+  private lastRecipients: DocumentPeer[] = [];
+  private closed: Promise<void> | undefined;
+
+  private constructor(
+    readonly name: string,
+    private readonly stored: StoredDocument,
+    private readonly options: SharedDocumentOptions,
+  ) {
+    this.presence = new PresenceTable(this.doc, options.presence, (ids, origin) => this.relayPresence(ids, origin));
+  }
+
+  /**
+   * Loads a document from its storage: applies its history, attaches the live document to the
+   * storage, and merges a plain-text copy edited while the server was away (an edit by `file`).
+   */
+  static async load(stored: StoredDocument, options: SharedDocumentOptions): Promise<SharedDocument> {
+    const shared = new SharedDocument(stored.name, stored, options);
+    const { doc } = shared;
+    let index = 0;
+    try {
+      doc.transact(() => {
+        for (; index < stored.history.length; index++) Y.applyUpdate(doc, stored.history[index]);
+      });
+    } catch (error) {
+      await stored.close().catch(() => undefined);
+      throw new HistoryError(stored.historyError(index, error).message, { cause: error });
+    }
+    // Never anything kept aside (see applyChange), not even from a history written before that rule.
+    doc.store.pendingStructs = null;
+    doc.store.pendingDs = null;
+    shared.trial = copyOf(doc);
+    doc.on('update', shared.relayUpdate);
+    doc.on('update', shared.followInTrial);
+    stored.attach(shared.view);
+    if (stored.outsideEdit) await shared.mergeOutsideText(stored.outsideEdit);
+    return shared;
+  }
+
+  /** Clients connected to this document now. */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
+  /** The document's text now. */
+  get text(): string {
+    return this.doc.getText(TEXT_NAME).toString();
+  }
+
+  /** Whether the storage existed before this load (history or a plain-text file). */
+  get existed(): boolean {
+    return this.stored.existed;
+  }
+
+  /** What the storage may read of the live document. */
+  readonly view: LiveDocumentView = {
+    encodeState: () => Y.encodeStateAsUpdate(this.doc),
+    text: () => this.text,
+    applyStoredUpdate: (update, origin) => this.applyStoredUpdate(update, new ServerOrigin(origin)),
+    mergeOutsideText: (edit) => this.mergeOutsideText(edit),
+  };
+
+  /** Adds a client: it gets the server's state vector (sync step 1) and the current presence. */
+  join(peer: DocumentPeer): void {
+    this.peers.add(peer);
+    peer.send(encodeMessage({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(this.doc) }));
+    for (const update of this.presence.encodeAll(this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES)) {
+      peer.send(encodeMessage({ type: MessageType.Awareness, update }));
+    }
+  }
+
+  /** Removes a client and tells the others that its presence is gone. */
+  leave(peer: DocumentPeer): void {
+    if (!this.peers.delete(peer)) return;
+    this.presence.remove(peer);
+  }
+
+  /**
+   * The answer to a client's sync step 1: everything it lacks. Larger than one message, it is
+   * several SYNC updates and a last part as step 2, so a client counts itself in sync only once
+   * it has everything. Throws when the state vector cannot be read.
+   */
+  stepTwoFor(stateVector: Uint8Array): Uint8Array[] {
+    const parts = splitUpdate(Y.encodeStateAsUpdate(this.doc, stateVector), this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES);
+    return parts.map((data, i) =>
+      encodeMessage({ type: MessageType.Sync, syncType: i === parts.length - 1 ? SyncType.Step2 : SyncType.Update, data }),
+    );
+  }
+
+  /**
+   * Applies a client's change (sync step 2 or update), relays it to the others, and resolves
+   * once it and everything before it is stored. Throws UpdateRefusedError, the document, the
+   * peers and the storage untouched, when the update cannot be applied, depends on changes the
+   * document lacks, changes more than the text, or would pass maxDocumentChars; the promise
+   * rejects with the storage's error when it cannot be stored.
+   */
+  applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
+    const shape = checkTextUpdate(update, TEXT_NAME);
+    if (this.wouldExceed(update, shape)) {
+      throw new UpdateRefusedError(
+        'too-large',
+        `The document may hold at most ${this.options.maxDocumentChars} characters; this edit would make it longer. It was not applied.`,
+      );
+    }
+    this.tryUpdate(update);
+    let changed = false;
+    const noteChange = () => (changed = true);
+    let failure: unknown;
+    this.lastRecipients = [];
+    this.doc.on('update', noteChange);
+    this.tried = true;
+    try {
+      Y.applyUpdate(this.doc, update, peer);
+    } catch (error) {
+      failure = error;
+    } finally {
+      this.tried = false;
+      this.doc.off('update', noteChange);
+    }
+    // Not expected once the trial copy took it. Should it happen (a corrupt update can meet the
+    // document's structs split otherwise than the copy's), the document keeps nothing aside,
+    // and what it did apply (and relay) is stored, with the whole state.
+    const { store } = this.doc;
+    if (store.pendingStructs || store.pendingDs) {
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      failure ??= new UpdateRefusedError('missing-dependency', MISSING_DEPENDENCY);
+    }
+    if (failure !== undefined) {
+      this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
+      this.resetTrial();
+      throw failure instanceof UpdateRefusedError ? failure : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
+    }
+    const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
+    // After the append is issued: nothing in a log line may keep an applied change from the disk.
+    if (changed) this.changed(peer, shape);
+    return stored;
+  }
+
+  /**
+   * An edit by the server itself, made with the Y.Text API: applied, stored, relayed to every
+   * client and logged like a client's, under `origin` (`file`, say). Resolves once stored.
+   */
+  edit(origin: ChangeOrigin, change: (text: Y.Text) => void): Promise<void> {
+    let update: Uint8Array | undefined;
+    const capture = (u: Uint8Array) => (update = u);
+    this.lastRecipients = [];
+    this.doc.on('update', capture);
+    try {
+      this.doc.transact(() => change(this.doc.getText(TEXT_NAME)), origin);
+    } finally {
+      this.doc.off('update', capture);
+    }
+    if (!update) return Promise.resolve();
+    const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
+    this.changed(origin, checkTextUpdateQuietly(update));
+    return stored;
+  }
+
+  /**
+   * Merges a plain-text copy edited outside the server: the difference between the document's
+   * text and `edit.text` becomes an edit by `file` (one replacement of the changed middle).
+   */
+  async mergeOutsideText(edit: OutsideTextEdit): Promise<void> {
+    const change = diffText(this.text, edit.text);
+    if (!change) return;
+    await this.edit(new ServerOrigin('file'), (text) => {
+      if (change.deleteCount > 0) text.delete(change.index, change.deleteCount);
+      if (change.insert) text.insert(change.index, change.insert);
+    });
+  }
+
+  /** Applies an update the storage already holds (written by another server): relayed here, not stored again. */
+  applyStoredUpdate(update: Uint8Array, origin: ChangeOrigin): void {
+    this.lastRecipients = [];
+    Y.applyUpdate(this.doc, update, origin);
+    this.stored.changed();
+    this.options.onChange?.(this.name, origin, checkTextUpdateQuietly(update), this.lastRecipients);
+  }
+
+  /** Applies a client's awareness update, relayed to the others; throws PresenceRefusedError before anything changes. */
+  applyAwareness(peer: DocumentPeer, update: Uint8Array): PresenceOutcome {
+    return this.presence.apply(peer, update);
+  }
+
+  /** Every peer's presence, for QUERY_AWARENESS: AWARENESS messages, none when nobody is present. */
+  awarenessMessages(): Uint8Array[] {
+    return this.presence.encodeAll(this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES).map((update) => encodeMessage({ type: MessageType.Awareness, update }));
+  }
+
+  /** Writes the plain-text copy now. */
+  flushText(): Promise<void> {
+    return this.stored.flushText();
+  }
+
+  /** Waits for every append issued so far. */
+  settled(): Promise<void> {
+    return this.lastAppend.catch(() => undefined);
+  }
+
+  /** Detaches and closes the storage (which writes the plain-text copy); idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.doc.off('update', this.relayUpdate);
+      this.doc.off('update', this.followInTrial);
+      this.trial?.destroy();
+      this.presence.destroy();
+      // The storage waits for the appends under way itself; it is told at once, so a document
+      // asked for meanwhile is loaded afresh once everything is written.
+      await this.stored.close();
+    })();
+    return this.closed;
+  }
+
+  /** Whether the characters an update adds beyond what the document has would pass the limit. */
+  private wouldExceed(update: Uint8Array, shape: UpdateShape): boolean {
+    const max = this.options.maxDocumentChars;
+    const length = this.doc.getText(TEXT_NAME).length;
+    if (length + shape.inserted.length <= max) return false;
+    // Count only text beyond what the document already has: a client resending its whole state
+    // near the limit adds nothing.
+    let added = 0;
+    for (const struct of Y.decodeUpdate(update).structs) {
+      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
+      const known = Y.getState(this.doc.store, struct.id.client);
+      const end = struct.id.clock + struct.length;
+      if (end > known) added += Math.min(struct.length, end - known);
+    }
+    return added > 0 && length + added > max;
+  }
+
+  /**
+   * Applies an update to the trial copy; throws, leaving the document untouched, when Yjs
+   * cannot apply it or would keep part of it aside (it waits for changes the document lacks: a
+   * well-behaved client never sends that, and junk kept aside breaks later valid updates).
+   */
+  private tryUpdate(update: Uint8Array): void {
+    const trial = this.trial!;
+    let failure: unknown;
+    try {
+      Y.applyUpdate(trial, update);
+    } catch (error) {
+      failure = error;
+    }
+    const { store } = trial;
+    if (failure === undefined && !store.pendingStructs && !store.pendingDs) return;
+    this.resetTrial();
+    if (failure === undefined) throw new UpdateRefusedError('missing-dependency', MISSING_DEPENDENCY);
+    throw new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
+  }
+
+  /** Keeps the trial copy equal to the document when something else changed it. */
+  private readonly followInTrial = (update: Uint8Array) => {
+    if (this.tried || !this.trial) return;
+    try {
+      Y.applyUpdate(this.trial, update);
+    } catch {
+      this.resetTrial();
+    }
+  };
+
+  private resetTrial(): void {
+    this.trial?.destroy();
+    this.trial = copyOf(this.doc);
+  }
+
+  /** Appends a record; after a failure the next one holds the whole state (see `unstored`). */
+  private store(record: Uint8Array): Promise<void> {
+    this.unstored = false;
+    const appended = this.stored.append(record);
+    appended.catch(() => (this.unstored = true));
+    this.lastAppend = appended;
+    return appended;
+  }
+
+  private changed(origin: ChangeOrigin, shape: UpdateShape): void {
+    this.stored.changed();
+    this.options.onChange?.(this.name, origin, shape, this.lastRecipients);
+  }
+
+  private readonly relayUpdate = (update: Uint8Array, origin: unknown) => {
+    const recipients = [...this.peers].filter((p) => p !== origin);
+    this.lastRecipients = recipients;
+    if (!recipients.length) return;
+    const payloads = splitUpdate(update, this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES).map((data) =>
+      encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }),
+    );
+    for (const p of recipients) for (const payload of payloads) p.send(payload);
+  };
+
+  private relayPresence(ids: number[], origin: unknown): void {
+    const recipients = [...this.peers].filter((p) => p !== origin);
+    if (!recipients.length) return;
+    const payload = encodeMessage({ type: MessageType.Awareness, update: this.presence.encode(ids) });
+    for (const p of recipients) p.send(payload);
+  }
+}
+
+const MISSING_DEPENDENCY =
+  "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); it was not applied.";
+
+/** What an update the server made or received inserts and deletes, for the log; never throws. */
+function checkTextUpdateQuietly(update: Uint8Array): UpdateShape {
+  try {
+    return checkTextUpdate(update, TEXT_NAME);
+  } catch {
+    return { inserted: '', deleted: 0 };
+  }
+}

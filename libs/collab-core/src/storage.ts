@@ -1,0 +1,65 @@
+// What the core needs of durable storage. The core owns each live Y.Doc; a storage keeps its
+// history (a snapshot and the updates since), and may read the live document through the view
+// it is given once the history is applied, to compact or to mirror the text to a plain file.
+// Implementations: files in a data directory (@collab/persistence), memory (tests), Redis.
+//
+// Contract: the core applies every update to the live document before it appends it, and never
+// appends what the document refused; an append that resolved is durable (it survives kill -9).
+
+/** Durable storage of named documents. */
+export interface DocumentStorage {
+  /** Opens a document's storage (creating nothing until its first append); rejects when it cannot be read. */
+  open(name: string): Promise<StoredDocument>;
+  /** Closes every document still open and releases the storage (its lock); idempotent. */
+  close(): Promise<void>;
+}
+
+/** The live document, as a storage may read it. */
+export interface LiveDocumentView {
+  /** Y.encodeStateAsUpdate of the live document: everything appended so far and perhaps more. */
+  encodeState(): Uint8Array;
+  /** The document's text now. */
+  text(): string;
+  /**
+   * Applies an update this storage already holds durably (written by another server sharing it):
+   * the server's clients get it, and it is not appended again. `origin` names it in the log.
+   */
+  applyStoredUpdate(update: Uint8Array, origin: string): void;
+  /** Merges a plain-text copy edited outside the server as an edit by `file`: stored, relayed, logged. */
+  mergeOutsideText(edit: OutsideTextEdit): Promise<void>;
+}
+
+/** A plain-text copy of the document that was changed outside the server (by hand, while it was stopped). */
+export interface OutsideTextEdit {
+  /** The text found. */
+  readonly text: string;
+  /** The text the server last wrote there, when the storage knows it; null otherwise. */
+  readonly base: string | null;
+  /** Where it was found, for the log (`temp.txt`). */
+  readonly source: string;
+}
+
+/** One document's storage. */
+export interface StoredDocument {
+  readonly name: string;
+  /** Yjs updates that rebuild the document when applied in order; empty for a new document. */
+  readonly history: readonly Uint8Array[];
+  /** A text edited outside the server, to be merged as an edit once the history is applied; null when none. */
+  readonly outsideEdit: OutsideTextEdit | null;
+  /** Whether anything of this document was stored before (history or a plain-text file). */
+  readonly existed: boolean;
+  /** Describes why history entry `index` could not be applied (naming the file and offset, say); the core throws it. */
+  historyError(index: number, cause: unknown): Error;
+  /** Called once, after the history is applied: from then on the storage may read the live document. */
+  attach(view: LiveDocumentView): void;
+  /** Stores an update already applied to the live document; resolves once it is durable. */
+  append(update: Uint8Array): Promise<void>;
+  /** The document changed: the plain-text copy (if any) follows shortly. */
+  changed(): void;
+  /** Writes the plain-text copy now if it is behind; resolves when it holds the current text. */
+  flushText(): Promise<void>;
+  /** Folds the history into one snapshot of the live document now. */
+  compact(): Promise<void>;
+  /** Waits for pending appends, stores what must be, writes the plain-text copy exactly; idempotent. */
+  close(): Promise<void>;
+}
