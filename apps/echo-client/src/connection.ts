@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { connectHappyEyeballs, connectTls, formatEndpoint, parseHostPort, type Family, type TlsClientOptions } from '@collab/address';
 import { ByteQueue } from './byte-queue';
+import { withPortHint } from './port-hint';
 
 /** An open echo connection: the socket, who answered, and the bytes received so far. */
 export interface EchoConnection {
@@ -31,7 +32,13 @@ export interface ConnectSettings {
 export async function openConnection(settings: ConnectSettings): Promise<EchoConnection> {
   const { host, port } = parseHostPort(settings.target, settings.defaultPort);
   const target = { host, port, family: settings.family, timeoutMs: settings.timeoutMs };
-  const { socket, address, family } = settings.tls ? await connectTls({ ...target, tls: settings.tls }) : await connectHappyEyeballs(target);
+  let connected;
+  try {
+    connected = settings.tls ? await connectTls({ ...target, tls: settings.tls }) : await connectHappyEyeballs(target);
+  } catch (error) {
+    throw withPortHint(error, settings.target);
+  }
+  const { socket, address, family } = connected;
   const replies = new ByteQueue();
   socket.on('data', (chunk: Buffer) => replies.push(chunk));
   socket.on('end', () => replies.fail(new ConnectionClosedError()));
