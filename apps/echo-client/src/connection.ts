@@ -1,6 +1,14 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { connectHappyEyeballs, connectTls, formatEndpoint, parseHostPort, type Family, type TlsClientOptions } from '@collab/address';
+import {
+  connectHappyEyeballs,
+  connectTls,
+  describeSystemError,
+  formatEndpoint,
+  parseHostPort,
+  type Family,
+  type TlsClientOptions,
+} from '@collab/address';
 import { ByteQueue } from './byte-queue';
 import { withPortHint } from './port-hint';
 
@@ -13,6 +21,13 @@ export interface EchoConnection {
   /** The TLS version in use ('TLSv1.3'), or undefined over plain TCP. */
   tlsProtocol?: string;
   replies: ByteQueue;
+  /**
+   * Settles once the server ends or breaks the connection (never rejects): every mode races
+   * its waits against it, so a lost server is one sentence, never an unhandled socket error.
+   */
+  lost: Promise<ConnectionClosedError>;
+  /** Why the connection is gone, once it is; undefined while it works. */
+  readonly failure: ConnectionClosedError | undefined;
   /** Ends the connection; idempotent. */
   close(): void;
 }
@@ -40,29 +55,48 @@ export async function openConnection(settings: ConnectSettings): Promise<EchoCon
   }
   const { socket, address, family } = connected;
   const replies = new ByteQueue();
+  let failure: ConnectionClosedError | undefined;
+  let closedByUs = false;
+  const lost = new Promise<ConnectionClosedError>((resolve) => {
+    const fail = (error: ConnectionClosedError) => {
+      failure ??= error;
+      replies.fail(failure);
+      resolve(failure);
+    };
+    socket.on('end', () => fail(new ConnectionClosedError()));
+    // The first cause wins: a reset after the server's FIN is still "closed".
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(new ConnectionClosedError(`the connection failed: ${describeSystemError(error)}`, { cause: error })));
+    socket.on('close', () => {
+      if (!closedByUs) fail(new ConnectionClosedError());
+    });
+  });
   socket.on('data', (chunk: Buffer) => replies.push(chunk));
-  socket.on('end', () => replies.fail(new ConnectionClosedError()));
-  socket.on('error', (error: NodeJS.ErrnoException) =>
-    replies.fail(new ConnectionClosedError(`the connection failed: ${error.code ?? error.message}`)),
-  );
   return {
     socket,
     endpoint: formatEndpoint(address, port),
     family,
     tlsProtocol: settings.tls ? ((socket as TLSSocket).getProtocol() ?? undefined) : undefined,
     replies,
+    lost,
+    get failure() {
+      return failure;
+    },
     close: () => {
+      closedByUs = true;
       if (!socket.destroyed) socket.destroy();
     },
   };
 }
 
-/** The server went away while a reply was expected. */
+/**
+ * The server went away while replies were expected: it closed the connection, or (with a
+ * `cause`, the socket's error) the connection broke. Replies were lost, so exit code 1.
+ */
 export class ConnectionClosedError extends Error {
   readonly code = 'COLLAB_ERR_CONNECTION_CLOSED';
   readonly exitCode = 1;
-  constructor(message = 'the server closed the connection') {
-    super(message);
+  constructor(message = 'the server closed the connection', options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ConnectionClosedError';
   }
 }
