@@ -41,12 +41,14 @@ export interface ConnectSettings {
   timeoutMs: number;
   /** Connect with TLS, verifying the server's certificate. */
   tls?: TlsClientOptions;
+  /** Aborting gives up connecting (Ctrl-C in interactive mode). */
+  signal?: AbortSignal;
 }
 
 /** Resolves and connects (every address, IPv6 and IPv4 raced), and starts queueing replies. */
 export async function openConnection(settings: ConnectSettings): Promise<EchoConnection> {
   const { host, port } = parseHostPort(settings.target, settings.defaultPort);
-  const target = { host, port, family: settings.family, timeoutMs: settings.timeoutMs };
+  const target = { host, port, family: settings.family, timeoutMs: settings.timeoutMs, signal: settings.signal };
   let connected;
   try {
     connected = settings.tls ? await connectTls({ ...target, tls: settings.tls }) : await connectHappyEyeballs(target);
@@ -83,6 +85,8 @@ export async function openConnection(settings: ConnectSettings): Promise<EchoCon
     },
     close: () => {
       closedByUs = true;
+      // A read still waiting (given up on after Ctrl-C) ends now, and its timer with it.
+      replies.fail(new ConnectionClosedError('the connection was closed'));
       if (!socket.destroyed) socket.destroy();
     },
   };
