@@ -193,6 +193,17 @@ describe('EchoServer', () => {
     }
   });
 
+  it('rejects start() with a ListenError when the port is taken, and logs nothing itself', async () => {
+    const { port } = await startServer({ host: '127.0.0.1' });
+    const { logger, lines } = logCapture();
+    const second = new EchoServer({ host: '127.0.0.1', port, maxConnections: 1, idleTimeoutMs: 0, logger });
+    servers.push(second);
+    await expect(second.start()).rejects.toMatchObject({ code: 'COLLAB_ERR_LISTEN', message: `cannot listen on 127.0.0.1:${port}: port ${port} is already in use` });
+    // Saying it is the caller's job (main logs one line); node's own EADDRINUSE message is not logged.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toEqual([]);
+  });
+
   it('close() ends every connection, and a second close() is harmless', async () => {
     const { server, port } = await startServer();
     const socket = await dial('127.0.0.1', port);

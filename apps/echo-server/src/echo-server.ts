@@ -64,13 +64,14 @@ export class EchoServer {
       },
       (socket) => this.accept(socket),
     );
-    // Past listen(), errors on the listening socket are rare (EMFILE on accept); keep serving.
-    this.server.on('error', (error) => options.logger.error(`Server error: ${error.message}`));
   }
 
   /** Listens (dual stack on '::' by default) and logs the assignment's start line. */
   async start(): Promise<ListenResult> {
     const result = await listenDualStack(this.server, { host: this.options.host ?? '::', port: this.options.port });
+    // Only now: a failed listen is start()'s rejection, not a second log line. Past listen(),
+    // errors on the listening socket are rare (EMFILE on accept); keep serving.
+    this.server.on('error', (error) => this.options.logger.error(`Server error: ${error.message}`));
     this.listenResult = result;
     const shown = result.dualStack ? `[::]:${result.port}` : formatEndpoint(result.address, result.port);
     this.options.logger.info(`Server is listening on ${shown} (IPv${result.family})`);
