@@ -29,6 +29,7 @@ void runProgram(program, process.argv, async () => {
     host: options.host,
     port: options.port,
     maxConnections: options.maxConnections,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
     idleTimeoutMs: options.idleTimeout * 1000,
     tls,
     logger,

@@ -10,8 +10,8 @@ const children: ChildProcess[] = [];
 const sockets: Socket[] = [];
 
 /** Starts the built server and resolves once it accepts connections on `port`. */
-async function startBuilt(args: string[], port: number) {
-  const child = spawn(process.execPath, [main, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startBuilt(args: string[], port: number, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [main, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
   let err = '';
@@ -68,6 +68,27 @@ describe('echo-server (built)', () => {
     expect(out).toBe('');
     first.child.kill('SIGTERM');
     await first.exited;
+  });
+
+  it('holds one address to ECHO_MAX_CONNECTIONS_PER_ADDRESS connections, closing the next without a byte', async () => {
+    const port = await freePort();
+    const server = await startBuilt(['--log-level', 'warn'], port, { ECHO_MAX_CONNECTIONS_PER_ADDRESS: '1' });
+    // From ::1: the probe that saw the port open came from 127.0.0.1 and may not be counted out yet.
+    const first = connect({ host: '::1', port });
+    sockets.push(first);
+    await once(first, 'connect');
+    first.write('one');
+    await once(first, 'data');
+    const second = connect({ host: '::1', port });
+    sockets.push(second);
+    const received: Buffer[] = [];
+    second.on('data', (d: Buffer) => received.push(d));
+    second.on('error', () => undefined);
+    await once(second, 'close');
+    expect(received).toEqual([]);
+    await waitFor(() => server.errors().includes('[WARN] Too many connections from ::1 (limit 1)'), 'the warning');
+    server.child.kill('SIGTERM');
+    await server.exited;
   });
 
   it('rejects a bad option with exit 2 and a sentence', async () => {
