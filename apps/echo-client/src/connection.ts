@@ -22,10 +22,12 @@ export interface EchoConnection {
   tlsProtocol?: string;
   replies: ByteQueue;
   /**
-   * Settles once the server ends or breaks the connection (never rejects): every mode races
-   * its waits against it, so a lost server is one sentence, never an unhandled socket error.
+   * Aborted once the server ends or breaks the connection, with the ConnectionClosedError as
+   * its reason: every mode stops waiting on it, so a lost server is one sentence, never an
+   * unhandled socket error. (A signal, not a promise: racing a long-pending promise on every
+   * write would keep a reaction per write until the end of the run.)
    */
-  lost: Promise<ConnectionClosedError>;
+  lost: AbortSignal;
   /** Why the connection is gone, once it is; undefined while it works. */
   readonly failure: ConnectionClosedError | undefined;
   /** Ends the connection; idempotent. */
@@ -59,18 +61,17 @@ export async function openConnection(settings: ConnectSettings): Promise<EchoCon
   const replies = new ByteQueue();
   let failure: ConnectionClosedError | undefined;
   let closedByUs = false;
-  const lost = new Promise<ConnectionClosedError>((resolve) => {
-    const fail = (error: ConnectionClosedError) => {
-      failure ??= error;
-      replies.fail(failure);
-      resolve(failure);
-    };
-    socket.on('end', () => fail(new ConnectionClosedError()));
+  const lost = new AbortController();
+  const fail = (error: ConnectionClosedError) => {
     // The first cause wins: a reset after the server's FIN is still "closed".
-    socket.on('error', (error: NodeJS.ErrnoException) => fail(new ConnectionClosedError(`the connection failed: ${describeSystemError(error)}`, { cause: error })));
-    socket.on('close', () => {
-      if (!closedByUs) fail(new ConnectionClosedError());
-    });
+    failure ??= error;
+    replies.fail(failure);
+    lost.abort(failure);
+  };
+  socket.on('end', () => fail(new ConnectionClosedError()));
+  socket.on('error', (error: NodeJS.ErrnoException) => fail(new ConnectionClosedError(`the connection failed: ${describeSystemError(error)}`, { cause: error })));
+  socket.on('close', () => {
+    if (!closedByUs) fail(new ConnectionClosedError());
   });
   socket.on('data', (chunk: Buffer) => replies.push(chunk));
   return {
@@ -79,7 +80,7 @@ export async function openConnection(settings: ConnectSettings): Promise<EchoCon
     family,
     tlsProtocol: settings.tls ? ((socket as TLSSocket).getProtocol() ?? undefined) : undefined,
     replies,
-    lost,
+    lost: lost.signal,
     get failure() {
       return failure;
     },

@@ -36,9 +36,13 @@ export async function runLineMode(settings: LineModeSettings): Promise<number> {
       resolve(INTERRUPTED);
     });
   });
+  // Only a terminal can be interrupted; piped input (maybe millions of lines) never races
+  // the pending promise, which would keep a reaction per line.
+  const orInterrupted = <T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> =>
+    settings.interactive ? Promise.race([work, interrupted]) : work;
   const ask = async (prompt: string): Promise<string | undefined | typeof INTERRUPTED> => {
     if (settings.interactive) settings.output.write(prompt);
-    const next = await Promise.race([lines.next(), interrupted]);
+    const next = await orInterrupted(lines.next());
     if (next === INTERRUPTED) return INTERRUPTED;
     // Ctrl-D after a prompt: the shell's prompt must not start behind ours.
     if (next.done && settings.interactive) settings.output.write('\n');
@@ -55,7 +59,7 @@ export async function runLineMode(settings: LineModeSettings): Promise<number> {
       target = answer.trim() || undefined;
     }
     const connecting = openConnection({ ...settings, target, signal: interrupt.signal });
-    const opened = await Promise.race([connecting, interrupted]);
+    const opened = await orInterrupted(connecting);
     if (opened === INTERRUPTED) {
       void connecting.then((c) => c.close(), () => undefined);
       return ExitCode.Interrupted;
@@ -70,7 +74,7 @@ export async function runLineMode(settings: LineModeSettings): Promise<number> {
       if (line === undefined || line.trim() === 'exit') break;
       const sent = Buffer.from(`${line}\n`, 'utf8');
       connection.socket.write(sent);
-      const reply = await Promise.race([readReply(connection, sent.length, settings.timeoutMs), interrupted]);
+      const reply = await orInterrupted(readReply(connection, sent.length, settings.timeoutMs));
       if (reply === INTERRUPTED) return ExitCode.Interrupted;
       if (!reply) throw new UserFacingError(`no echo within ${settings.timeoutMs / 1000} s`, ExitCode.Failure);
       if (!reply.equals(sent)) throw new UserFacingError('the echo differs from what was sent', ExitCode.Failure);

@@ -45,9 +45,6 @@ export async function runPingMode(connection: EchoConnection, settings: PingSett
   if (!settings.json) output.write(`ECHO ${connection.endpoint}: ${sizeBytes} data bytes\n`);
   const started = performance.now();
   let failure: ConnectionClosedError | undefined;
-  // Ends the wait between requests as soon as the connection is gone.
-  const gone = new AbortController();
-  void connection.lost.then(() => gone.abort());
 
   for (let seq = 1; seq <= settings.count; seq++) {
     // Gone during the wait: nothing more can be sent, and what was sent is accounted for.
@@ -83,7 +80,8 @@ export async function runPingMode(connection: EchoConnection, settings: PingSett
     }
     if (failure) break;
     const wait = settings.intervalMs - (performance.now() - sentAt);
-    if (seq < settings.count && wait > 0) await sleep(wait, undefined, { signal: gone.signal }).catch(() => undefined);
+    // A lost connection ends the wait at once.
+    if (seq < settings.count && wait > 0) await sleep(wait, undefined, { signal: connection.lost }).catch(() => undefined);
   }
 
   const elapsedMs = performance.now() - started;

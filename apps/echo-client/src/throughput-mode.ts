@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { ExitCode } from '@collab/cli';
 import type { EchoConnection } from './connection';
 
@@ -67,9 +68,12 @@ export async function runThroughputMode(connection: EchoConnection, settings: Th
     while (performance.now() < deadline && !connection.failure) {
       sentBytes += pattern.length;
       if (!socket.write(pattern)) {
-        // Not events.once: it rejects on the socket's error, which connection.lost reports instead.
-        const drained = new Promise<boolean>((resolve) => socket.once('drain', () => resolve(true)));
-        if (!(await Promise.race([drained, connection.lost.then(() => false)]))) break;
+        // Rejected by the socket's error or the connection's loss alike: connection.failure says which.
+        const drained = await once(socket, 'drain', { signal: connection.lost }).then(
+          () => true,
+          () => false,
+        );
+        if (!drained) break;
       }
     }
     const sendSeconds = (performance.now() - started) / 1000;
@@ -77,9 +81,10 @@ export async function runThroughputMode(connection: EchoConnection, settings: Th
     const brokeWhileSending = connection.failure;
     if (!brokeWhileSending) {
       socket.end();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([connection.lost, new Promise((resolve) => (timer = setTimeout(resolve, settings.drainTimeoutMs)))]);
-      clearTimeout(timer);
+      // The server's end after ours (or a break), or give up on the rest after drainTimeoutMs.
+      if (!connection.lost.aborted) {
+        await once(connection.lost, 'abort', { signal: AbortSignal.timeout(settings.drainTimeoutMs) }).catch(() => undefined);
+      }
     }
     const totalSeconds = (performance.now() - started) / 1000;
     if (ticker) {
