@@ -4,53 +4,55 @@
 // (ECHO_PORT, COLLAB_PORT, ...), so PM2 and tests can move them without editing this file.
 const path = require('node:path');
 
-/** Only the variables that are set, so each server's own defaults apply otherwise. */
-function pick(names) {
-  return Object.fromEntries(names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]]));
+/**
+ * Every variable of this environment whose name starts with `prefix`, plus LOG_LEVEL: each
+ * server reads all of its settings from such variables, so a new option needs no change
+ * here. Unset ones are left out, so each server's own defaults apply. Listing them in `env`
+ * matters for `pm2 restart ecosystem.config.js`, which updates only what `env` names.
+ */
+function settingsFromEnvironment(prefix) {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name === 'LOG_LEVEL' || name.startsWith(prefix)));
 }
+
+/** What both servers share. */
+const daemon = {
+  instances: 1,
+  exec_mode: 'fork',
+  autorestart: true,
+  // Exit 2 means the server cannot start as configured (bad usage, port taken, data
+  // directory locked): restarting cannot help, so PM2 leaves it stopped and the reason is
+  // the last line of `pm2 logs`. A crash (any other code) is restarted.
+  stop_exit_codes: [2],
+  // No restart_delay: with one, PM2 7 shows an app that exited with a stop code as
+  // "waiting restart" for ever (God.handleExit sets that status before checking stop codes).
+  wait_ready: true,
+  listen_timeout: 10000,
+  // A server that keeps crashing within 2 s of its start is given up after 50 tries (errored).
+  max_restarts: 50,
+  min_uptime: 2000,
+  // Every line in PM2's logs starts with when it was written.
+  log_date_format: 'YYYY-MM-DDTHH:mm:ss.SSSZ',
+};
 
 module.exports = {
   apps: [
     {
+      ...daemon,
       name: 'collab-server',
       script: path.join(__dirname, 'dist/apps/collab-server/main.js'),
       // The data directory is the working directory: temp.txt lands here, as in the assignment.
       cwd: process.env.COLLAB_CWD || __dirname,
-      instances: 1,
-      exec_mode: 'fork',
-      autorestart: true,
-      wait_ready: true,
-      listen_timeout: 10000,
       // Shutdown flushes and fsyncs every document; it takes well under this.
       kill_timeout: 8000,
-      restart_delay: 200,
-      max_restarts: 50,
-      min_uptime: 2000,
-      env: pick([
-        'COLLAB_HOST',
-        'COLLAB_PORT',
-        'COLLAB_DATA_DIR',
-        'COLLAB_MAX_CLIENTS',
-        'COLLAB_MAX_FRAME',
-        'COLLAB_IDLE_TIMEOUT',
-        'COLLAB_TOKEN',
-        'LOG_LEVEL',
-      ]),
+      env: settingsFromEnvironment('COLLAB_'),
     },
     {
+      ...daemon,
       name: 'echo-server',
       script: path.join(__dirname, 'dist/apps/echo-server/main.js'),
       cwd: process.env.ECHO_CWD || __dirname,
-      instances: 1,
-      exec_mode: 'fork',
-      autorestart: true,
-      wait_ready: true,
-      listen_timeout: 10000,
       kill_timeout: 5000,
-      restart_delay: 200,
-      max_restarts: 50,
-      min_uptime: 2000,
-      env: pick(['ECHO_HOST', 'ECHO_PORT', 'ECHO_MAX_CONNECTIONS', 'ECHO_IDLE_TIMEOUT', 'LOG_LEVEL']),
+      env: settingsFromEnvironment('ECHO_'),
     },
   ],
 };

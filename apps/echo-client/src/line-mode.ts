@@ -15,16 +15,37 @@ export interface LineModeSettings extends Omit<ConnectSettings, 'target'> {
   interactive: boolean;
 }
 
+const INTERRUPTED = Symbol('interrupted');
+
 /**
- * Sends each line (without its newline) and prints `Echo from server: ...` once exactly as
- * many bytes have come back as were sent. `exit` or end of input ends it. Returns the exit code.
+ * Sends each line (with its newline, so an empty line is echoed too) and prints
+ * `Echo from server: ...` once exactly as many bytes have come back as were sent. `exit` or
+ * end of input ends it (exit 0); Ctrl-C on a terminal ends it with 130. Either leaves the
+ * cursor on a new line. Returns the exit code.
  */
 export async function runLineMode(settings: LineModeSettings): Promise<number> {
   const rl = createInterface({ input: settings.input, output: settings.interactive ? settings.output : undefined, terminal: settings.interactive });
   const lines = rl[Symbol.asyncIterator]();
-  const ask = async (prompt: string): Promise<string | undefined> => {
+  // On a terminal in raw mode Ctrl-C is a key readline reads, not a signal; without this
+  // listener readline would just close, and the program would end as if input had ended.
+  const interrupt = new AbortController();
+  const interrupted = new Promise<typeof INTERRUPTED>((resolve) => {
+    rl.on('SIGINT', () => {
+      settings.output.write('\n');
+      interrupt.abort();
+      resolve(INTERRUPTED);
+    });
+  });
+  // Only a terminal can be interrupted; piped input (maybe millions of lines) never races
+  // the pending promise, which would keep a reaction per line.
+  const orInterrupted = <T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> =>
+    settings.interactive ? Promise.race([work, interrupted]) : work;
+  const ask = async (prompt: string): Promise<string | undefined | typeof INTERRUPTED> => {
     if (settings.interactive) settings.output.write(prompt);
-    const next = await lines.next();
+    const next = await orInterrupted(lines.next());
+    if (next === INTERRUPTED) return INTERRUPTED;
+    // Ctrl-D after a prompt: the shell's prompt must not start behind ours.
+    if (next.done && settings.interactive) settings.output.write('\n');
     return next.done ? undefined : next.value;
   };
 
@@ -33,23 +54,31 @@ export async function runLineMode(settings: LineModeSettings): Promise<number> {
     let target = settings.target;
     while (!target) {
       const answer = await ask(ADDRESS_PROMPT);
+      if (answer === INTERRUPTED) return ExitCode.Interrupted;
       if (answer === undefined) throw new UserFacingError('no server address given', ExitCode.Usage);
       target = answer.trim() || undefined;
     }
-    connection = await openConnection({ ...settings, target });
+    const connecting = openConnection({ ...settings, target, signal: interrupt.signal });
+    const opened = await orInterrupted(connecting);
+    if (opened === INTERRUPTED) {
+      void connecting.then((c) => c.close(), () => undefined);
+      return ExitCode.Interrupted;
+    }
+    connection = opened;
     const over = connection.tlsProtocol ? ` over ${connection.tlsProtocol}` : '';
     (settings.interactive ? settings.output : settings.notes).write(`Connected to server at ${connection.endpoint}${over}\n`);
 
     for (;;) {
       const line = await ask(MESSAGE_PROMPT);
+      if (line === INTERRUPTED) return ExitCode.Interrupted;
       if (line === undefined || line.trim() === 'exit') break;
-      if (line.length === 0) continue;
-      const sent = Buffer.from(line, 'utf8');
+      const sent = Buffer.from(`${line}\n`, 'utf8');
       connection.socket.write(sent);
-      const reply = await readReply(connection, sent.length, settings.timeoutMs);
+      const reply = await orInterrupted(readReply(connection, sent.length, settings.timeoutMs));
+      if (reply === INTERRUPTED) return ExitCode.Interrupted;
       if (!reply) throw new UserFacingError(`no echo within ${settings.timeoutMs / 1000} s`, ExitCode.Failure);
       if (!reply.equals(sent)) throw new UserFacingError('the echo differs from what was sent', ExitCode.Failure);
-      settings.output.write(`Echo from server: ${reply.toString('utf8')}\n`);
+      settings.output.write(`Echo from server: ${reply.toString('utf8', 0, reply.length - 1)}\n`);
     }
     return ExitCode.Ok;
   } finally {

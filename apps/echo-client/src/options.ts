@@ -29,13 +29,19 @@ export function buildProgram(): Command {
       .addOption(new Option('--port <n>', 'server port').env('ECHO_PORT').default(8081).argParser(port))
       .addOption(new Option('-4, --ipv4', 'use IPv4 addresses only').conflicts('ipv6'))
       .addOption(new Option('-6, --ipv6', 'use IPv6 addresses only'))
-      .addOption(new Option('-c, --count <n>', 'ping mode: send n messages and print round-trip statistics').argParser(integerIn(1, 1_000_000)))
+      .addOption(
+        new Option('-c, --count <n>', 'ping mode: send n messages and print round-trip statistics')
+          .argParser(integerIn(1, 1_000_000))
+          .conflicts('throughput'),
+      )
       .addOption(
         new Option('-s, --size <bytes>', `ping message size (default 64), or throughput chunk size (default 65536)`).argParser(
           integerIn(MIN_PING_BYTES, 16 * 1024 * 1024),
         ),
       )
-      .addOption(new Option('-i, --interval <seconds>', 'ping mode: time between messages').default(1).argParser(secondsIn(0, 3600)))
+      .addOption(
+        new Option('-i, --interval <seconds>', 'ping mode: time between messages').default(1).argParser(secondsIn(0, 3600)).conflicts('throughput'),
+      )
       .addOption(
         new Option('-W, --timeout <seconds>', 'how long to wait for connecting and for each echo').default(5).argParser(secondsIn(0.001, 3600)),
       )
@@ -51,12 +57,12 @@ export function buildProgram(): Command {
         [
           '',
           'Modes:',
-          '  interactive   stdin is a terminal: prompts for messages, prints each echo',
-          '  piped         stdin is not a terminal: sends each line, prints each echo, exits 0 at the end',
+          '  interactive   stdin is a terminal: prompts for messages, prints each echo; Ctrl-D or exit ends it, Ctrl-C too (exit 130)',
+          '  piped         stdin is not a terminal: sends each line (empty ones too), prints each echo, exits 0 at the end',
           '  ping          --count (or --size / --interval): round trips, then min/avg/max/p50/p99 and loss',
           '  throughput    --throughput SECONDS: MB/s both ways, every byte checked',
           '',
-          'Exit codes: 0 success, 1 replies lost or different, 2 bad usage or server not reachable.',
+          'Exit codes: 0 success, 1 replies lost or different (or the connection lost), 2 bad usage or server not reachable, 130 Ctrl-C.',
           '',
           'Examples:',
           '  echo-client ::1',

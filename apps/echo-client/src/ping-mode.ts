@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode } from '@collab/cli';
-import { readReply, type EchoConnection } from './connection';
+import { ConnectionClosedError, readReply, type EchoConnection } from './connection';
 import { ms, summarise, type RttSummary } from './rtt-stats';
 
 /** Settings of ping mode. */
@@ -35,7 +35,8 @@ export function pingPayload(seq: number, size: number): Buffer {
  * Sends `count` payloads one at a time and times each echo. All payloads have the same size,
  * so the stream stays aligned on reply boundaries even after a timeout: a late reply is
  * recognised by its sequence number and skipped. Returns the exit code (1 when any reply
- * was lost or wrong, as ping does).
+ * was lost or wrong, as ping does). When the connection breaks, the statistics of the
+ * requests sent so far are printed and its ConnectionClosedError is thrown (one line, exit 1).
  */
 export async function runPingMode(connection: EchoConnection, settings: PingSettings): Promise<number> {
   const { output, sizeBytes } = settings;
@@ -43,15 +44,25 @@ export async function runPingMode(connection: EchoConnection, settings: PingSett
   let corrupted = 0;
   if (!settings.json) output.write(`ECHO ${connection.endpoint}: ${sizeBytes} data bytes\n`);
   const started = performance.now();
+  let failure: ConnectionClosedError | undefined;
 
   for (let seq = 1; seq <= settings.count; seq++) {
+    // Gone during the wait: nothing more can be sent, and what was sent is accounted for.
+    failure ??= connection.failure;
+    if (failure) break;
     const payload = pingPayload(seq, sizeBytes);
     const sentAt = performance.now();
     connection.socket.write(payload);
     let rttMs: number | null = null;
     for (;;) {
       const remaining = settings.timeoutMs - (performance.now() - sentAt);
-      const reply = remaining > 0 ? await readReply(connection, sizeBytes, remaining) : undefined;
+      let reply: Buffer | undefined;
+      try {
+        reply = remaining > 0 ? await readReply(connection, sizeBytes, remaining) : undefined;
+      } catch (error) {
+        if (!(error instanceof ConnectionClosedError)) throw error;
+        failure = error; // this request is lost; the statistics so far still get printed
+      }
       if (!reply) break;
       const replySeq = reply.readUInt32BE(0);
       if (replySeq < seq) continue; // a reply we had given up on
@@ -60,23 +71,30 @@ export async function runPingMode(connection: EchoConnection, settings: PingSett
       break;
     }
     replies.push({ seq, rttMs });
-    if (!settings.json) {
+    if (!settings.json && !failure) {
       output.write(
         rttMs === null
           ? `Request timeout for seq=${seq}\n`
           : `${sizeBytes} bytes from ${connection.endpoint}: seq=${seq} time=${ms(rttMs)} ms\n`,
       );
     }
+    if (failure) break;
     const wait = settings.intervalMs - (performance.now() - sentAt);
-    if (seq < settings.count && wait > 0) await sleep(wait);
+    // A lost connection ends the wait at once.
+    if (seq < settings.count && wait > 0) await sleep(wait, undefined, { signal: connection.lost }).catch(() => undefined);
   }
 
   const elapsedMs = performance.now() - started;
   const summary = summarise(
-    settings.count,
+    replies.length,
     replies.flatMap((r) => (r.rttMs === null ? [] : [r.rttMs])),
   );
-  output.write(settings.json ? `${JSON.stringify(pingJson(connection.endpoint, sizeBytes, summary, elapsedMs, corrupted, replies))}\n` : pingText(connection.endpoint, summary, elapsedMs, corrupted));
+  output.write(
+    settings.json
+      ? `${JSON.stringify({ ...pingJson(connection.endpoint, sizeBytes, summary, elapsedMs, corrupted, replies), ...(failure && { error: failure.message }) })}\n`
+      : pingText(connection.endpoint, summary, elapsedMs, corrupted),
+  );
+  if (failure) throw failure;
   return summary.received === summary.sent && corrupted === 0 ? ExitCode.Ok : ExitCode.Failure;
 }
 

@@ -30,7 +30,8 @@ const MB = 1_000_000;
 /**
  * Streams one random chunk over and over for the duration while reading the echo back,
  * checks every byte that returns against what was sent, then half-closes and waits for
- * the rest. Exit code 1 when bytes were lost or differ.
+ * the rest. Exit code 1 when bytes were lost or differ. When the connection breaks, the
+ * figures so far are printed and its ConnectionClosedError is thrown (one line, exit 1).
  */
 export async function runThroughputMode(connection: EchoConnection, settings: ThroughputSettings): Promise<number> {
   const { socket } = connection;
@@ -53,8 +54,6 @@ export async function runThroughputMode(connection: EchoConnection, settings: Th
     }
     receivedBytes += chunk.length;
   });
-  const ended = once(socket, 'end').then(() => 'end' as const, () => 'error' as const);
-
   const started = performance.now();
   const deadline = started + settings.durationMs;
   const drawProgress = () => {
@@ -66,26 +65,43 @@ export async function runThroughputMode(connection: EchoConnection, settings: Th
   const ticker = settings.progress ? setInterval(drawProgress, 250) : undefined;
 
   try {
-    while (performance.now() < deadline && !socket.destroyed) {
+    while (performance.now() < deadline && !connection.failure) {
       sentBytes += pattern.length;
       if (!socket.write(pattern)) {
-        const drained = await Promise.race([once(socket, 'drain').then(() => true), ended.then(() => false)]);
+        // Rejected by the socket's error or the connection's loss alike: connection.failure says which.
+        const drained = await once(socket, 'drain', { signal: connection.lost }).then(
+          () => true,
+          () => false,
+        );
         if (!drained) break;
       }
     }
     const sendSeconds = (performance.now() - started) / 1000;
-    socket.end();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, settings.drainTimeoutMs)))]);
-    clearTimeout(timer);
+    // The server went away while we were still sending: the figures so far, then why.
+    const brokeWhileSending = connection.failure;
+    if (!brokeWhileSending) {
+      socket.end();
+      // The server's end after ours (or a break), or give up on the rest after drainTimeoutMs.
+      if (!connection.lost.aborted) {
+        await once(connection.lost, 'abort', { signal: AbortSignal.timeout(settings.drainTimeoutMs) }).catch(() => undefined);
+      }
+    }
     const totalSeconds = (performance.now() - started) / 1000;
     if (ticker) {
       clearInterval(ticker);
       settings.progress?.write('\r\x1b[K');
     }
     const result: ThroughputResult = { sentBytes, receivedBytes, mismatchedBytes, sendSeconds, totalSeconds };
-    settings.output.write(settings.json ? `${JSON.stringify({ mode: 'throughput', server: connection.endpoint, ...jsonFigures(result) })}\n` : report(connection.endpoint, result));
-    return receivedBytes === sentBytes && mismatchedBytes === 0 ? ExitCode.Ok : ExitCode.Failure;
+    const complete = receivedBytes === sentBytes && mismatchedBytes === 0;
+    // After our end, the server's own end is the normal finish; only a broken connection is news.
+    const failure = brokeWhileSending ?? (!complete && connection.failure?.cause !== undefined ? connection.failure : undefined);
+    settings.output.write(
+      settings.json
+        ? `${JSON.stringify({ mode: 'throughput', server: connection.endpoint, ...jsonFigures(result), ...(failure && { error: failure.message }) })}\n`
+        : report(connection.endpoint, result),
+    );
+    if (failure) throw failure;
+    return complete ? ExitCode.Ok : ExitCode.Failure;
   } finally {
     if (ticker) clearInterval(ticker);
   }

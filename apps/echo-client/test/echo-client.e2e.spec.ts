@@ -42,6 +42,12 @@ describe('echo-client piped', () => {
     expect(v4.stderr).toBe(`Connected to server at 127.0.0.1:${port}\n`);
   });
 
+  it('echoes empty lines too, each as a line of its own', async () => {
+    const r = await runBuilt('echo-client', ['127.0.0.1', '--port', String(port)], 'a\n\n\nb\n');
+    expect(r.stdout).toBe('Echo from server: a\nEcho from server: \nEcho from server: \nEcho from server: b\n');
+    expect(r.code).toBe(0);
+  });
+
   it('reads the address from the first line when none is given', async () => {
     const r = await runBuilt('echo-client', ['--port', String(port)], `::1\nhi\nexit\nnot sent\n`);
     expect(r.stdout).toBe('Echo from server: hi\n');
@@ -130,6 +136,16 @@ describe('echo-client failures', () => {
     } finally {
       closer.close();
     }
+  });
+
+  it.each([
+    [['--count', '2'], "option '-c, --count <n>'"],
+    [['--interval', '0.5'], "option '-i, --interval <seconds>'"],
+  ])('refuses %j with --throughput, which has no use for it: usage error, exit 2', async (flag, named) => {
+    const r = await runBuilt('echo-client', ['::1', '--port', String(port), '--throughput', '1', ...flag]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${named} cannot be used with option '-t, --throughput <seconds>'`);
+    expect(r.stdout).toBe('');
   });
 
   it('prints --help and --version with exit 0', async () => {

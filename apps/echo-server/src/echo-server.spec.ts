@@ -193,6 +193,58 @@ describe('EchoServer', () => {
     }
   });
 
+  it('rejects start() with a ListenError when the port is taken, and logs nothing itself', async () => {
+    const { port } = await startServer({ host: '127.0.0.1' });
+    const { logger, lines } = logCapture();
+    const second = new EchoServer({ host: '127.0.0.1', port, maxConnections: 1, idleTimeoutMs: 0, logger });
+    servers.push(second);
+    await expect(second.start()).rejects.toMatchObject({ code: 'COLLAB_ERR_LISTEN', message: `cannot listen on 127.0.0.1:${port}: port ${port} is already in use` });
+    // Saying it is the caller's job (main logs one line); node's own EADDRINUSE message is not logged.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toEqual([]);
+  });
+
+  it('refuses a connection past the per-address limit without a byte, and serves other addresses', async () => {
+    const { logger, lines } = logCapture();
+    const { port } = await startServer({ maxConnectionsPerAddress: 2, logger });
+    const a = await dial('127.0.0.1', port);
+    const b = await dial('127.0.0.1', port);
+    await waitFor(() => lines.filter((l) => l.includes('Connection from')).length === 2);
+    const refused = await dial('127.0.0.1', port);
+    const refusedPort = refused.localPort;
+    const refusedData: Buffer[] = [];
+    refused.on('data', (d: Buffer) => refusedData.push(d));
+    await once(refused, 'close');
+    expect(refusedData).toEqual([]);
+    expect(lines).toContain(`[WARN] Too many connections from 127.0.0.1 (limit 2). Rejected connection from [127.0.0.1]:${refusedPort}`);
+    // Another address still gets in, and so does 127.0.0.1 once one of its connections is gone.
+    const other = await dial('::1', port);
+    other.write('other');
+    expect((await readExactly(other, 5)).toString()).toBe('other');
+    a.destroy();
+    await waitFor(() => lines.filter((l) => l.startsWith('[INFO] Connection closed')).length === 1);
+    const again = await dial('127.0.0.1', port);
+    again.write('again');
+    expect((await readExactly(again, 5)).toString()).toBe('again');
+    b.write('b');
+    expect((await readExactly(b, 1)).toString()).toBe('b');
+  });
+
+  it('lets one address hold every slot with a per-address limit of 0', async () => {
+    const { server, port } = await startServer({ maxConnections: 30, maxConnectionsPerAddress: 0 });
+    for (let i = 0; i < 30; i++) await dial('127.0.0.1', port);
+    await waitFor(() => server.connectionCount === 30);
+  });
+
+  it('holds one address to 16 connections by default', async () => {
+    const { logger, lines } = logCapture('warn');
+    const { server, port } = await startServer({ logger });
+    for (let i = 0; i < 17; i++) (await dial('::1', port)).resume();
+    await waitFor(() => lines.length === 1);
+    expect(lines[0]).toMatch(/^\[WARN\] Too many connections from ::1 \(limit 16\)\. Rejected connection from \[::1\]:\d+$/);
+    expect(server.connectionCount).toBe(16);
+  });
+
   it('close() ends every connection, and a second close() is harmless', async () => {
     const { server, port } = await startServer();
     const socket = await dial('127.0.0.1', port);
@@ -208,6 +260,9 @@ describe('EchoServer', () => {
     expect(() => new EchoServer({ port: 0, maxConnections: 0, idleTimeoutMs: 0, logger: createLogger({ silent: true }) })).toThrow(
       'maxConnections must be a whole number of at least 1',
     );
+    expect(
+      () => new EchoServer({ port: 0, maxConnections: 1, maxConnectionsPerAddress: -1, idleTimeoutMs: 0, logger: createLogger({ silent: true }) }),
+    ).toThrow('maxConnectionsPerAddress must be a whole number, 0 (no limit) or more');
   });
 });
 

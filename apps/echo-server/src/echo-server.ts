@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'node:net';
 import { createTcpServer, familyOf, formatEndpoint, listenDualStack, normalizeAddress, type ListenResult } from '@collab/address';
 import { shorten, type Logger } from '@collab/logging';
+import { AddressCounts } from './address-counts';
 
 /** Settings of an EchoServer; limits carry their units in the name. */
 export interface EchoServerOptions {
@@ -8,6 +9,11 @@ export interface EchoServerOptions {
   port: number;
   /** Connections served at once; one more is logged and closed. */
   maxConnections: number;
+  /**
+   * Connections one remote address may hold at once, so one client cannot take every slot;
+   * one more is logged and closed. 0: no limit. Default DEFAULT_MAX_CONNECTIONS_PER_ADDRESS.
+   */
+  maxConnectionsPerAddress?: number;
   /** A connection with no traffic for this long is closed; 0 turns the timeout off. */
   idleTimeoutMs: number;
   logger: Logger;
@@ -23,6 +29,9 @@ export interface EchoServerOptions {
    */
   maxReceivedLinesPerSecond?: number;
 }
+
+/** The default of maxConnectionsPerAddress: a sixth of the default 100 slots. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
 
 /** Each open connection as the logs show it, and its `Received:` line budget. */
 interface Peer {
@@ -44,12 +53,18 @@ interface Peer {
 export class EchoServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly perAddress = new AddressCounts();
+  private readonly maxConnectionsPerAddress: number;
   private closing: Promise<void> | undefined;
   private listenResult: ListenResult | undefined;
 
   constructor(private readonly options: EchoServerOptions) {
     if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) {
       throw new RangeError('maxConnections must be a whole number of at least 1');
+    }
+    this.maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    if (!Number.isInteger(this.maxConnectionsPerAddress) || this.maxConnectionsPerAddress < 0) {
+      throw new RangeError('maxConnectionsPerAddress must be a whole number, 0 (no limit) or more');
     }
     if (!Number.isFinite(options.idleTimeoutMs) || options.idleTimeoutMs < 0) {
       throw new RangeError('idleTimeoutMs must be a number of milliseconds, 0 or more');
@@ -64,13 +79,14 @@ export class EchoServer {
       },
       (socket) => this.accept(socket),
     );
-    // Past listen(), errors on the listening socket are rare (EMFILE on accept); keep serving.
-    this.server.on('error', (error) => options.logger.error(`Server error: ${error.message}`));
   }
 
   /** Listens (dual stack on '::' by default) and logs the assignment's start line. */
   async start(): Promise<ListenResult> {
     const result = await listenDualStack(this.server, { host: this.options.host ?? '::', port: this.options.port });
+    // Only now: a failed listen is start()'s rejection, not a second log line. Past listen(),
+    // errors on the listening socket are rare (EMFILE on accept); keep serving.
+    this.server.on('error', (error) => this.options.logger.error(`Server error: ${error.message}`));
     this.listenResult = result;
     const shown = result.dualStack ? `[::]:${result.port}` : formatEndpoint(result.address, result.port);
     this.options.logger.info(`Server is listening on ${shown} (IPv${result.family})`);
@@ -104,15 +120,19 @@ export class EchoServer {
       socket.destroy();
       return;
     }
+    const perAddressLimit = this.maxConnectionsPerAddress;
+    if (perAddressLimit > 0 && this.perAddress.get(address) >= perAddressLimit) {
+      logger.warn(`Too many connections from ${address} (limit ${perAddressLimit}). Rejected connection from ${peer.label}`);
+      refuse(socket);
+      return;
+    }
     if (this.sockets.size >= this.options.maxConnections) {
       logger.warn(`Connection limit (${this.options.maxConnections}) reached. Rejected connection from ${peer.label}`);
-      // Nothing is written: in the echo protocol any byte would be taken for an echo.
-      socket.on('error', () => undefined);
-      socket.end();
-      socket.setTimeout(1000, () => socket.destroy());
+      refuse(socket);
       return;
     }
     this.sockets.add(socket);
+    const countedOut = this.perAddress.add(address);
     logger.info(`Connection from [${peer.address}]: port [${peer.port}] (IPv${familyOf(peer.address) ?? 6})`);
 
     if (this.options.idleTimeoutMs > 0) {
@@ -130,6 +150,7 @@ export class EchoServer {
     });
     socket.on('close', () => {
       this.sockets.delete(socket);
+      countedOut();
       this.flushQuietChunks(peer);
       logger.info(`Connection closed for ${peer.label}`);
     });
@@ -184,6 +205,13 @@ export class EchoServer {
     });
     return this.closing;
   }
+}
+
+// Nothing is written: in the echo protocol any byte would be taken for an echo.
+function refuse(socket: Socket): void {
+  socket.on('error', () => undefined);
+  socket.end();
+  socket.setTimeout(1000, () => socket.destroy());
 }
 
 /** The text of a received chunk for the log: shortened text, or its size when it is not text. */

@@ -9,20 +9,27 @@ const program = buildProgram();
 void runProgram(program, process.argv, async () => {
   const options = program.opts<EchoServerCliOptions>();
   const logger = createLogger({ level: options.logLevel });
+  // A server that cannot start says so once, as a log line (under PM2 it lands in the error
+  // log with a timestamp), and exits 2 so PM2 does not restart it (stop_exit_codes).
+  const startFailed = async (error: unknown) => {
+    const message = (error as Error).message;
+    logger.error(`Server error: ${message}`);
+    await logger.close();
+    return new UserFacingError(message, ExitCode.Usage, { cause: error, reported: true });
+  };
   if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) program.error('--tls-cert and --tls-key go together: give both or neither');
   let tls: ServerCredentials | undefined;
   try {
     tls = options.tlsCert && options.tlsKey ? await loadServerCredentials(options.tlsCert, options.tlsKey) : undefined;
   } catch (error) {
-    logger.error(`Server error: ${(error as Error).message}`);
-    await logger.close();
-    throw new UserFacingError((error as Error).message, ExitCode.Usage);
+    throw await startFailed(error);
   }
   if (tls?.expired) logger.warn(`The TLS certificate has expired (${tls.summary}); clients will refuse it`);
   const server = new EchoServer({
     host: options.host,
     port: options.port,
     maxConnections: options.maxConnections,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
     idleTimeoutMs: options.idleTimeout * 1000,
     tls,
     logger,
@@ -30,9 +37,7 @@ void runProgram(program, process.argv, async () => {
   try {
     await server.start();
   } catch (error) {
-    logger.error(`Server error: ${(error as Error).message}`);
-    await logger.close();
-    throw new UserFacingError((error as Error).message, ExitCode.Usage);
+    throw await startFailed(error);
   }
   process.send?.('ready');
 

@@ -1,11 +1,13 @@
 import { Command, Option } from 'commander';
 import { configureProgram, integerIn, port, secondsIn, VERSION } from '@collab/cli';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './echo-server';
 
 /** What the echo server's command line and environment ask for. */
 export interface EchoServerCliOptions {
   host: string;
   port: number;
   maxConnections: number;
+  maxConnectionsPerAddress: number;
   idleTimeout: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -25,6 +27,12 @@ export function buildProgram(): Command {
           .env('ECHO_MAX_CONNECTIONS')
           .default(100)
           .argParser(integerIn(1, 1_000_000)),
+      )
+      .addOption(
+        new Option('--max-connections-per-address <n>', 'connections one remote address may hold at once; more are logged and closed (0: no limit)')
+          .env('ECHO_MAX_CONNECTIONS_PER_ADDRESS')
+          .default(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)
+          .argParser(integerIn(0, 1_000_000)),
       )
       .addOption(
         new Option('--idle-timeout <seconds>', 'close a connection silent for this long (0: never)')

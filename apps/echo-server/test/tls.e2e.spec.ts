@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort, makeTestCertificates, waitFor, waitForPort, type TestCertificates } from '@collab/testing';
 
 const main = join(__dirname, '..', '..', '..', 'dist', 'apps', 'echo-server', 'main.js');
@@ -66,8 +66,15 @@ describe('echo-server TLS flags', () => {
     const missing = join(certs.dir, 'missing.key');
     const server = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', certs.serverCert, '--tls-key', missing]);
     expect(await server.exited).toBe(2);
-    const sentence = `cannot read the TLS key file ${missing}: ENOENT no such file or directory`;
-    expect(server.output()).toBe(`[ERROR] Server error: ${sentence}\necho-server: ${sentence}\n`);
+    expect(server.output()).toBe(`[ERROR] Server error: cannot read the TLS key file ${missing}: ENOENT no such file or directory\n`);
+  });
+
+  it('exits 2 with one sentence when the certificate file is not PEM', async () => {
+    const notPem = join(certs.dir, 'not-a-certificate.pem');
+    writeFileSync(notPem, 'hello\n');
+    const server = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', notPem, '--tls-key', certs.serverKey]);
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toMatch(new RegExp(`^\\[ERROR\\] Server error: ${notPem.replace(/[.]/g, '\\.')} does not hold a PEM certificate[^\n]*\n$`));
   });
 
   it('exits 2 with a usage error when only --tls-key is given', async () => {

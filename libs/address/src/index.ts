@@ -1,5 +1,6 @@
 export type { Family, HostPort, ResolvedAddress, ConnectAttempt } from './types';
 export { parseHostPort, parsePort } from './parse-host-port';
+export { suggestBracketedPort } from './suggest-bracketed-port';
 export { normalizeAddress } from './normalize-address';
 export { familyOf } from './family-of';
 export { formatEndpoint } from './format-endpoint';

@@ -6,4 +6,6 @@ export const ExitCode = {
   Failure: 1,
   /** Wrong command line, or the service could not be reached or started. */
   Usage: 2,
+  /** Stopped by Ctrl-C (SIGINT), as shells report it: 128 + 2. */
+  Interrupted: 130,
 } as const;

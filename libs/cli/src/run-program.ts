@@ -1,14 +1,29 @@
 import { CommanderError, type Command } from 'commander';
 import { ExitCode } from './exit-codes';
 
+/** Options of a UserFacingError. */
+export interface UserFacingErrorOptions {
+  cause?: unknown;
+  /**
+   * The program has already said it in its own words (a server logs `[ERROR] Server error: ...`
+   * before giving up), so runProgram only exits with the code: one line, not the same twice.
+   */
+  reported?: boolean;
+}
+
 /** An error the user can act on: printed as one line, no stack trace. Errors with a COLLAB_ERR_ code count too. */
 export class UserFacingError extends Error {
+  /** Already told to the user; runProgram prints nothing more. */
+  readonly reported: boolean;
+
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.Failure,
+    options: UserFacingErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UserFacingError';
+    this.reported = options.reported ?? false;
   }
 }
 
@@ -20,8 +35,8 @@ function isExpected(error: unknown): error is Error & { code?: string; exitCode?
 
 /**
  * Sets commander up so that usage errors exit 2 with one line, then runs `main`.
- * Expected failures (typed errors) print `program: message` and exit with their code;
- * anything else is a bug and keeps its stack trace.
+ * Expected failures (typed errors) print `program: message` (unless already reported) and
+ * exit with their code; anything else is a bug and keeps its stack trace.
  */
 export function configureProgram(program: Command): Command {
   return program
@@ -56,7 +71,7 @@ export async function runProgram(
       return;
     }
     if (isExpected(error)) {
-      process.stderr.write(`${program.name()}: ${error.message}\n`);
+      if (!(error instanceof UserFacingError && error.reported)) process.stderr.write(`${program.name()}: ${error.message}\n`);
       process.exitCode = error.exitCode ?? (error instanceof UserFacingError ? error.exitCode : ExitCode.Usage);
       return;
     }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +15,18 @@ export interface Pm2AppState {
   pid: number;
   status: string;
   restarts: number;
+  /** The code of its last exit, once it has exited. */
+  exitCode?: number;
+  /** Its log files: PM2's copy of its stdout and stderr. */
+  outLog: string;
+  errorLog: string;
 }
+
+type JlistEntry = {
+  name: string;
+  pid: number;
+  pm2_env: { status: string; restart_time: number; exit_code?: number; pm_out_log_path: string; pm_err_log_path: string };
+};
 
 /**
  * A PM2 daemon of the test's own (its own PM2_HOME), running the repository's
@@ -31,7 +42,11 @@ export class Pm2Sandbox {
 
   /** Runs a pm2 command in the sandbox and returns what it printed. */
   async pm2(...args: string[]): Promise<string> {
-    const { stdout } = await run(process.execPath, [pm2Bin, ...args], { env: this.env, cwd: root, timeout: 60_000 });
+    return this.pm2WithEnv({}, ...args);
+  }
+
+  private async pm2WithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+    const { stdout } = await run(process.execPath, [pm2Bin, ...args], { env: { ...this.env, ...env }, cwd: root, timeout: 60_000 });
     return stdout;
   }
 
@@ -43,11 +58,43 @@ export class Pm2Sandbox {
     return state;
   }
 
+  /**
+   * `pm2 restart ecosystem.config.js --only app` as a user changing a setting does it: `env`
+   * is the environment of that command (on top of the sandbox's).
+   */
+  async restart(app: string, env: NodeJS.ProcessEnv = {}): Promise<Pm2AppState> {
+    await this.pm2WithEnv(env, 'restart', 'ecosystem.config.js', '--only', app);
+    const state = await this.state(app);
+    if (!state) throw new Error(`PM2 does not know ${app}`);
+    return state;
+  }
+
   /** The app's pid, status and restart count, or undefined when PM2 does not know it. */
   async state(app: string): Promise<Pm2AppState | undefined> {
-    const list = JSON.parse(await this.pm2('jlist')) as Array<{ name: string; pid: number; pm2_env: { status: string; restart_time: number } }>;
+    const list = JSON.parse(await this.pm2('jlist')) as JlistEntry[];
     const found = list.find((a) => a.name === app);
-    return found && { pid: found.pid, status: found.pm2_env.status, restarts: found.pm2_env.restart_time };
+    if (!found) return undefined;
+    const env = found.pm2_env;
+    return { pid: found.pid, status: env.status, restarts: env.restart_time, exitCode: env.exit_code, outLog: env.pm_out_log_path, errorLog: env.pm_err_log_path };
+  }
+
+  /** Waits until PM2 reports the app with `status` ('online', 'stopped', 'errored'). */
+  async waitForStatus(app: string, status: string, timeoutMs = 30_000): Promise<Pm2AppState> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await this.state(app);
+      if (state?.status === status) return state;
+      if (Date.now() > until) throw new Error(`PM2 did not report ${app} ${status}: ${JSON.stringify(state)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** What the app has written so far, as PM2 logged it (with PM2's timestamps). */
+  async logs(app: string): Promise<{ out: string; error: string }> {
+    const state = await this.state(app);
+    if (!state) throw new Error(`PM2 does not know ${app}`);
+    const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+    return { out: read(state.outLog), error: read(state.errorLog) };
   }
 
   /** Waits until PM2 runs the app again under a new pid (after a kill). */
