@@ -24,6 +24,16 @@ import { describeStorageFailure } from './storage-failure';
 import { TokenBucket } from './token-bucket';
 import type { Connection, Refusal, Transport } from './transport';
 
+/** Longest client name shown in the logs. */
+const MAX_NAME_CHARS = 64;
+
+/** A client's name as logs show it: control characters (a newline would forge a log line) replaced, long names cut. */
+function displayName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return clean.length > MAX_NAME_CHARS ? `${clean.slice(0, MAX_NAME_CHARS - 1)}…` : clean;
+}
+
 /** How often a connection that keeps hitting a rate limit, or keeps claiming another's presence, is logged. */
 const REPEAT_LOG_INTERVAL_MS = 10_000;
 
@@ -191,6 +201,7 @@ export class ClientSession implements Connection {
       );
     }
     const decision = checkHello(message, { token: settings.token });
+    if (message.type === MessageType.Hello) this.clientName = displayName(message.clientName);
     if (!decision.ok) {
       if (decision.code === ErrorCode.AuthFailed) {
         this.host.authResult(this, false);
@@ -208,7 +219,7 @@ export class ClientSession implements Connection {
 
   /** Lets the client in (or refuses it: server full) and opens its document. */
   private enter(documentName: string, clientName: string, welcome: boolean): void {
-    this.clientName = clientName;
+    this.clientName = displayName(clientName);
     if (!this.host.admit(this)) return this.fail(ErrorCode.ServerFull);
     this.admitted = true;
     this.state = 'joining';

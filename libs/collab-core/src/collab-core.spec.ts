@@ -1,0 +1,285 @@
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { ErrorCode, MessageType, SyncType, makeHello, type Message } from '@collab/collab-protocol';
+import { CollabCore } from './collab-core';
+import { MemoryStorage } from './memory-storage';
+import { TEXT_NAME } from './shared-document';
+import type { CoreSettings } from './settings';
+import { MemoryTransport, captureLogger } from './testing';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await tick();
+}
+
+const cores: CollabCore[] = [];
+afterEach(async () => {
+  for (const core of cores.splice(0)) await core.close();
+});
+
+async function startCore(settings: Partial<CoreSettings> = {}, storage = new MemoryStorage()) {
+  const { logger, lines } = captureLogger();
+  const core = new CollabCore({ settings: { idleTimeoutMs: 0, unloadAfterMs: 10, ...settings }, storage, logger });
+  await core.start();
+  cores.push(core);
+  return { core, storage, lines };
+}
+
+function connect(core: CollabCore, address = '127.0.0.1'): MemoryTransport {
+  const transport = new MemoryTransport(address);
+  transport.connection = core.connect(transport);
+  return transport;
+}
+
+/** Connects, says HELLO, answers the server's step 1 with an empty doc's, and waits. */
+async function join(core: CollabCore, options: { document?: string; name?: string; token?: string; address?: string } = {}) {
+  const transport = connect(core, options.address);
+  transport.deliver(makeHello({ document: options.document ?? 'temp', clientName: options.name ?? 'ann', token: options.token }));
+  await settle();
+  const doc = new Y.Doc();
+  transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(doc) });
+  await settle();
+  return { transport, doc };
+}
+
+/** An update inserting one JSON value (a 20 KB array nested `depth` deep) into the text, written by hand: Yjs's own encoder overflows its stack on it. */
+function deepJsonUpdate(depth: number): Uint8Array {
+  const encoder = new Y.UpdateEncoderV1();
+  const rest = encoder.restEncoder;
+  encoding.writeVarUint(rest, 1); // clients
+  encoding.writeVarUint(rest, 1); // structs of that client
+  encoder.writeClient(7);
+  encoding.writeVarUint(rest, 0); // first clock
+  encoder.writeInfo(2); // ContentJSON, no origins: its parent follows
+  encoder.writeParentInfo(true);
+  encoder.writeString(TEXT_NAME);
+  encoder.writeLen(1);
+  encoder.writeString('['.repeat(depth) + ']'.repeat(depth));
+  encoding.writeVarUint(rest, 0); // no deletions
+  return encoder.toUint8Array();
+}
+
+const errorOf = (messages: Message[]) => messages.find((m) => m.type === MessageType.Error) as Extract<Message, { type: MessageType.Error }> | undefined;
+
+function textUpdate(text: string, clientId = 1): Uint8Array {
+  const doc = new Y.Doc();
+  doc.clientID = clientId;
+  doc.getText(TEXT_NAME).insert(0, text);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+describe('CollabCore', () => {
+  it('welcomes a client after its HELLO, sends its step 1, and ACKs a change once stored', async () => {
+    const { core, storage } = await startCore();
+    const { transport } = await join(core);
+    const sent = transport.sent;
+    expect(sent[0]).toMatchObject({ type: MessageType.Welcome, document: 'temp' });
+    expect(sent[1]).toMatchObject({ type: MessageType.Sync, syncType: SyncType.Step1 });
+    transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('hello') });
+    await settle();
+    expect(transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    expect(storage.load('temp').getText(TEXT_NAME).toString()).toBe('hello');
+  });
+
+  it('allows only a HELLO-sized message before HELLO, the full frame size after', async () => {
+    const { core } = await startCore({ maxHelloBytes: 4096, maxFrameBytes: 1024 * 1024 });
+    const transport = connect(core);
+    expect(transport.connection!.maxMessageBytes).toBe(4096);
+    transport.deliver(makeHello({ document: 'temp', clientName: 'ann' }));
+    expect(transport.connection!.maxMessageBytes).toBe(1024 * 1024);
+  });
+
+  it('relays a change to the other clients of the document, not back to its author', async () => {
+    const { core } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const b = await join(core, { name: 'bob' });
+    const before = a.transport.payloads.length;
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('hi') });
+    await settle();
+    expect(b.transport.sent.some((m) => m.type === MessageType.Sync && m.syncType === SyncType.Update)).toBe(true);
+    expect(a.transport.sent.slice(before).map((m) => m.type)).toEqual([MessageType.Ack]);
+  });
+
+  it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
+    const { core, storage } = await startCore();
+    const { transport } = await join(core);
+    transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('flushed') });
+    transport.deliver({ type: MessageType.Flush });
+    await settle();
+    expect(transport.sent).toContainEqual({ type: MessageType.Flushed });
+    expect(storage.records.get('temp')?.text).toBe('flushed');
+  });
+
+  it('refuses an update that edits anything but the text with ERROR 3, storing and relaying none of it', async () => {
+    const { core, storage, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const b = await join(core, { name: 'bob' });
+    const other = new Y.Doc();
+    other.getMap('settings').set('x', 1);
+    const relayedBefore = b.transport.payloads.length;
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(other) });
+    await settle();
+    expect(errorOf(a.transport.sent)).toMatchObject({ code: ErrorCode.ProtocolError, message: expect.stringMatching(/only text may be inserted and deleted/) });
+    expect(b.transport.payloads.length).toBe(relayedBefore);
+    expect(storage.records.get('temp')?.updates ?? []).toEqual([]);
+    expect(lines.some((l) => l.startsWith('[WARN] Refused an edit of client ann ('))).toBe(true);
+  });
+
+  it('refuses JSON content nested deep inside an update, and later joiners still get the document', async () => {
+    const { core } = await startCore();
+    const a = await join(core);
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: deepJsonUpdate(10_000) });
+    await settle();
+    expect(errorOf(a.transport.sent)?.code).toBe(ErrorCode.ProtocolError);
+    const b = await join(core);
+    expect(b.transport.sent.some((m) => m.type === MessageType.Sync && m.syncType === SyncType.Step2)).toBe(true);
+    expect(errorOf(b.transport.sent)).toBeUndefined();
+  });
+
+  it('sends a state larger than one frame as several updates and a last step 2', async () => {
+    const { core } = await startCore({ maxFrameBytes: 64 * 1024, maxBytesPerSecond: 1024 * 1024 * 1024 });
+    const a = await join(core);
+    const doc = new Y.Doc();
+    const text = doc.getText(TEXT_NAME);
+    for (let i = 0; i < 10; i++) {
+      const sv = Y.encodeStateVector(doc);
+      text.insert(text.length, 'é'.repeat(20_000));
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(doc, sv) });
+    }
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    const b = await join(core);
+    const syncs = b.transport.sent.filter((m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType !== SyncType.Step1);
+    expect(syncs.length).toBeGreaterThan(3);
+    expect(syncs.at(-1)!.syncType).toBe(SyncType.Step2);
+    expect(b.transport.payloads.every((p) => p.length <= 64 * 1024)).toBe(true);
+    const copy = new Y.Doc();
+    for (const m of syncs) Y.applyUpdate(copy, m.data);
+    expect(copy.getText(TEXT_NAME).toString()).toBe(text.toString());
+  });
+
+  it('refuses client 11 with ERROR 1', async () => {
+    const { core } = await startCore({ maxClients: 2 });
+    await join(core);
+    await join(core);
+    const third = connect(core);
+    expect(third.connection).toBeUndefined();
+    expect(third.refusal).toEqual({ code: ErrorCode.ServerFull, message: 'Server is full. Please try again later.' });
+  });
+
+  it('closes the oldest connection waiting for HELLO past the limit, even in a burst', async () => {
+    const { core } = await startCore({ maxPendingHandshakes: 10, maxConnectionsPerAddress: 0 });
+    const transports = Array.from({ length: 100 }, () => connect(core));
+    await settle();
+    expect(transports.filter((t) => !t.closed)).toHaveLength(10);
+    expect(transports.slice(90).every((t) => !t.closed)).toBe(true);
+    expect(core.connectionCount).toBe(10);
+  });
+
+  it('releases the document of a client that leaves while it loads, so its slot is not lost', async () => {
+    const { core } = await startCore({ maxDocuments: 2, unloadAfterMs: 1 });
+    const early = connect(core);
+    early.deliver(makeHello({ document: 'one', clientName: 'ann' }));
+    early.hangUp();
+    await settle();
+    await new Promise((r) => setTimeout(r, 20));
+    // temp and one were loaded; both are unloaded again, so two other documents fit.
+    const a = await join(core, { document: 'two' });
+    const b = await join(core, { document: 'three' });
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    expect(errorOf(b.transport.sent)).toBeUndefined();
+  });
+
+  it('makes an address that sends wrong tokens wait, doubling, and tells it so', async () => {
+    const { core, lines } = await startCore({ token: 'right', authFailuresAllowed: 2 });
+    const tries: (number | undefined)[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = connect(core);
+      t.deliver(makeHello({ document: 'temp', clientName: 'eve', token: 'wrong' }));
+      tries.push(t.refusal?.code);
+      expect(t.refusal?.code).toBe(ErrorCode.AuthFailed);
+    }
+    const blocked = connect(core);
+    blocked.deliver(makeHello({ document: 'temp', clientName: 'eve', token: 'right' }));
+    expect(blocked.refusal?.message).toMatch(/Too many wrong tokens from 127\.0\.0\.1; try again in \d+ s/);
+    const elsewhere = await join(core, { token: 'right', address: '::1' });
+    expect(errorOf(elsewhere.transport.sent)).toBeUndefined();
+    await settle();
+    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true);
+  });
+
+  it('tells a client with no token that the server needs one', async () => {
+    const { core } = await startCore({ token: 'secret' });
+    const t = connect(core);
+    t.deliver(makeHello({ document: 'temp', clientName: 'ann' }));
+    expect(t.refusal).toEqual({ code: ErrorCode.AuthFailed, message: 'Authentication failed: this server needs a token, and none was sent.' });
+  });
+
+  it('tells a client the storage failed without the server paths, and logs the details', async () => {
+    const { core, storage, lines } = await startCore();
+    const { transport } = await join(core);
+    storage.failAppends = true;
+    transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('lost?') });
+    await settle();
+    expect(errorOf(transport.sent)?.code).toBe(ErrorCode.StorageUnavailable);
+    expect(errorOf(transport.sent)?.message).not.toMatch(/\//);
+    expect(lines.some((l) => l.startsWith('[ERROR] Could not store an edit of client ann'))).toBe(true);
+  });
+
+  it('closes the client whose message trips a bug, logs it, and keeps serving the others', async () => {
+    const { core, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const b = await join(core, { name: 'bob' });
+    const document = await core.documents.loaded('temp');
+    const original = document!.applyAwareness.bind(document);
+    document!.applyAwareness = () => {
+      throw new TypeError('a bug');
+    };
+    a.transport.deliver({ type: MessageType.Awareness, update: new Uint8Array([0]) });
+    document!.applyAwareness = original;
+    await settle();
+    expect(errorOf(a.transport.sent)?.code).toBe(ErrorCode.ProtocolError);
+    expect(lines.some((l) => l.startsWith('[ERROR] Internal error while handling a message from client ann') && l.includes('a bug'))).toBe(true);
+    b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
+    await settle();
+    expect(b.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+  });
+
+  it('applies, stores, relays and logs an edit made by the server itself', async () => {
+    const { core, storage, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    await core.edit('temp', 'file', (text) => text.insert(0, 'from the file\n'));
+    await settle();
+    expect(storage.load('temp').getText(TEXT_NAME).toString()).toBe('from the file\n');
+    const relayed = a.transport.sent.filter((m) => m.type === MessageType.Sync && m.syncType === SyncType.Update);
+    expect(relayed).toHaveLength(1);
+    expect(lines).toContain('[UPDATE] Document updated by file: from the file');
+  });
+
+  it('logs one [UPDATE] line per line typed, not per keystroke, naming the client', async () => {
+    const { core, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    await join(core, { name: 'bob' });
+    const doc = new Y.Doc();
+    const text = doc.getText(TEXT_NAME);
+    for (const ch of 'one line\n') {
+      const sv = Y.encodeStateVector(doc);
+      text.insert(text.length, ch);
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(doc, sv) });
+    }
+    await settle();
+    const updates = lines.filter((l) => l.startsWith('[UPDATE]'));
+    expect(updates).toEqual([expect.stringMatching(/^\[UPDATE\] Document updated by ann \(127\.0\.0\.1:\d+\): one line$/)]);
+    expect(lines.filter((l) => l.startsWith('[INFO] Broadcasted update to client bob ('))).toHaveLength(1);
+  });
+
+  it('sends ERROR 9 to everyone on close and stores everything', async () => {
+    const { core, storage } = await startCore();
+    const { transport } = await join(core);
+    transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('kept') });
+    await core.close();
+    expect(transport.refusal?.code).toBe(ErrorCode.ShuttingDown);
+    expect(storage.load('temp').getText(TEXT_NAME).toString()).toBe('kept');
+  });
+});
