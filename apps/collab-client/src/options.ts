@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
-import { configureProgram, port, secondsIn, VERSION } from '@collab/cli';
+import { configureProgram, integerIn, secondsIn, VERSION } from '@collab/cli';
 import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 
 /** What the collab client's command line and environment ask for. */
@@ -18,6 +18,9 @@ export interface CollabClientCliOptions {
   timeout: number;
 }
 
+/** A server's port: 0 (any free port) means something only to a server, so a client takes 1 to 65535. */
+const serverPort = integerIn(1, 65535);
+
 function defaultName(): string {
   try {
     return userInfo().username || 'someone';
@@ -33,7 +36,7 @@ export function buildProgram(): Command {
       .description('Edit a shared plain-text document together: a full-screen terminal editor, a line mode for pipes, and one-shot commands.')
       .version(VERSION, '-V, --version')
       .addOption(new Option('--host <host>', 'server name or address').env('COLLAB_HOST').default('localhost'))
-      .addOption(new Option('--port <n>', 'server port').env('COLLAB_PORT').default(8080).argParser(port))
+      .addOption(new Option('--port <n>', 'server port').env('COLLAB_PORT').default(8080).argParser(serverPort))
       .addOption(new Option('--doc <name>', 'document to open (letters, digits, . _ -)').env('COLLAB_DOC').default(DEFAULT_DOCUMENT))
       .addOption(new Option('--name <name>', 'your name, shown to the others').env('COLLAB_NAME').default(defaultName()))
       .addOption(new Option('--token <secret>', "the server's shared token, if it has one").env('COLLAB_TOKEN'))
