@@ -81,6 +81,19 @@ describe('collab-client one-shot commands', () => {
     expect(await ok.exited).toBe(0);
   });
 
+  it('says the server needs a token when none was given, exit 1', async () => {
+    server = await startCollabServer(port, dataDir, ['--token', 'right']);
+    const client = startClient([...base(), '--print']);
+    expect(await client.exited).toBe(1);
+    expect(client.stderr()).toBe('collab-client: The server needs a token: pass --token or set COLLAB_TOKEN.\n');
+  });
+
+  it('refuses --port 0 as a usage error before connecting, exit 2', async () => {
+    const client = startClient(['--host', '127.0.0.1', '--port', '0', '--print']);
+    expect(await client.exited).toBe(2);
+    expect(client.stderr()).toMatch(/^error: option '--port <n>' argument '0' is invalid\. must be a whole number from 1 to 65535\.\n/);
+  });
+
   it('rejects a bad document name before connecting, exit 2', async () => {
     const client = startClient([...base(), '--doc', '../etc', '--print']);
     expect(await client.exited).toBe(2);
