@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type * as Y from 'yjs';
 import { CollabSession } from '@collab/collab-protocol';
+import { TEXT_NAME } from '@collab/persistence';
 import { ExitCode } from '@collab/cli';
 import type { OpenClient } from './connect-client';
 
@@ -40,7 +41,7 @@ export function describeRemoteChange(event: Y.YTextEvent): string[] {
  */
 export async function runLineMode(open: OpenClient, settings: LineModeSettings): Promise<number> {
   const { output, notes } = settings;
-  const text = open.doc.getText('content');
+  const text = open.doc.getText(TEXT_NAME);
   output.write('Connected to the server. Start typing to edit the document:\n');
   const current = text.toString();
   if (current) output.write(current.endsWith('\n') ? current : `${current}\n`);

@@ -6,6 +6,7 @@
 import * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import type { ConnectionState } from '@collab/collab-protocol';
+import { TEXT_NAME } from '@collab/persistence';
 import { DocumentLayout, LineLayoutCache } from './text-layout';
 import { moveCursor, type CursorState } from './cursor-motion';
 import { rowDistance, rowOf, rowStartIndex, scrollToShow, stepRows, type RowRef } from './viewport';
@@ -89,7 +90,7 @@ export class Editor {
   private stopped = false;
 
   constructor(private readonly options: EditorOptions) {
-    this.text = options.doc.getText('content');
+    this.text = options.doc.getText(TEXT_NAME);
     this.undoManager = new Y.UndoManager(this.text, { trackedOrigins: new Set([this.localOrigin]) });
     this.schedule = options.schedule ?? ((paint) => setImmediate(paint));
     this.now = options.now ?? Date.now;
