@@ -15,6 +15,8 @@ export interface CollabClientCliOptions {
   lines?: boolean;
   print?: boolean;
   append?: string;
+  /** --append waits for NAME.txt too (false with --no-wait-file). */
+  waitFile: boolean;
   timeout: number;
 }
 
@@ -46,9 +48,10 @@ export function buildProgram(): Command {
       )
       .addOption(new Option('--lines', 'line mode (the default when stdin is not a terminal)'))
       .addOption(new Option('--print', 'print the document and exit').conflicts(['lines', 'append']))
-      .addOption(new Option('--append <text>', 'append TEXT as a new line, wait until it is stored, exit').conflicts(['lines']))
+      .addOption(new Option('--append <text>', 'append TEXT as a new line, wait until it is stored and in NAME.txt, exit').conflicts(['lines']))
+      .addOption(new Option('--no-wait-file', '--append: exit once the line is stored, without waiting for the server to write NAME.txt'))
       .addOption(
-        new Option('--timeout <seconds>', 'one-shot commands and line mode: give up when the server is unreachable this long')
+        new Option('--timeout <seconds>', 'one-shot commands and line mode: how long to wait for the server to store the edits (and write NAME.txt)')
           .default(10)
           .argParser(secondsIn(0.1, 3600)),
       )
