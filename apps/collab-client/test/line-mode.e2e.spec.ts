@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort, startClient, startCollabServer, stop, waitFor } from './built-programs';
+import { startTypist } from './typist';
 
 let dataDir: string;
 let port: number;
@@ -45,6 +46,34 @@ describe('collab-client line mode', () => {
     watcher.child.stdin!.end();
     expect(await watcher.exited).toBe(0);
   });
+
+  it("prints another user's keystrokes a whole line at a time, with line numbers away from the end", async () => {
+    server = await startCollabServer(port, dataDir);
+    const watcher = startClient([...base(), '--lines']);
+    await waitFor(() => watcher.stdout().includes('Start typing'), 'the greeting');
+    const typist = await startTypist(port);
+    await typist.type('three small words\n');
+    await waitFor(() => watcher.stdout().includes('Document updated: three small words\n'), 'the line, once Enter ended it');
+    await typist.type('left unfinished');
+    await waitFor(() => watcher.stdout().includes('Document updated: left unfinished\n'), 'the line, after a quiet second', 5000);
+    await typist.type('Just ', 0);
+    await waitFor(() => watcher.stdout().includes('Document updated (line 1): Just three small words\n'), 'the changed first line', 5000);
+    await typist.remove(0, 'Just three small words\n'.length);
+    await waitFor(() => watcher.stdout().includes('deleted'), 'the deleted line');
+    typist.close();
+    watcher.child.stdin!.end();
+    expect(await watcher.exited).toBe(0);
+    expect(watcher.stdout()).toBe(
+      [
+        'Connected to the server. Start typing to edit the document:',
+        'Document updated: three small words',
+        'Document updated: left unfinished',
+        'Document updated (line 1): Just three small words',
+        'Document updated (line 1 deleted): Just three small words',
+        '',
+      ].join('\n'),
+    );
+  }, 30_000);
 
   it('keeps documents apart with --doc', async () => {
     server = await startCollabServer(port, dataDir);
