@@ -104,6 +104,41 @@ describe('Editor', () => {
     expect(content(b)).toBe('Oh, hello big world');
   });
 
+  it('keeps an idle cursor at the end where it was when someone else types after it', () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(a, 'hello\n');
+    act(b, { kind: 'move', motion: 'doc-end' });
+    type(b, 'world');
+    expect(content(a)).toBe('hello\nworld');
+    expect(a.editor.cursorIndex).toBe(6); // still at the start of the last line, before bob's text
+    expect(a.editor.frame().cursor).toEqual({ x: 0, y: 1 });
+    type(a, '> ');
+    expect(content(b)).toBe('hello\n> world');
+  });
+
+  it("keeps an idle cursor before text someone types right at it, on their screen as on ours", () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(a, 'hello world');
+    act(a, { kind: 'move', motion: 'home' });
+    for (let i = 0; i < 5; i++) act(a, { kind: 'move', motion: 'right' });
+    act(b, { kind: 'move', motion: 'home' });
+    for (let i = 0; i < 5; i++) act(b, { kind: 'move', motion: 'right' });
+    type(b, ', dear');
+    expect(content(a)).toBe('hello, dear world');
+    expect(a.editor.cursorIndex).toBe(5);
+    // Bob sees Ann's cursor where Ann sees it: right after "hello", not dragged along.
+    expect(screen(b)[0]).toBe('hello, dear world ann');
+    expect(b.editor.frame().cursor).toEqual({ x: 11, y: 0 });
+  });
+
   it("undoes only one's own edits", () => {
     const a = open('ann');
     const b = open('bob');

@@ -95,6 +95,23 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     await settled(bob, (v) => v.cursor.x === 7 && v.cursor.y === 1);
   });
 
+  it('keeps an idle cursor at the end where it was while someone else types after it', async () => {
+    const ann = editor('ann');
+    const bob = editor('bob');
+    await settled(ann, (v) => v.lines[STATUS]!.includes('with  bob'));
+    await settled(bob, (v) => v.lines[STATUS]!.includes('with  ann'));
+    ann.type('hello');
+    ann.press('Enter');
+    await bob.waitForText('hello');
+    bob.press('C-End');
+    bob.type('world');
+    const seen = await ann.waitFor((v) => v.lines[1]!.startsWith('world bob'), "bob's text and cursor on the last line");
+    // Ann's cursor did not move: start of the last line, before bob's text.
+    expect(seen.cursor).toEqual({ x: 0, y: 1 });
+    ann.type('> ');
+    await bob.waitFor((v) => v.lines[1]!.startsWith('> world'), "ann's text before bob's");
+  });
+
   it('redraws correctly when the terminal is resized', async () => {
     const ann = editor('ann');
     await settled(ann);

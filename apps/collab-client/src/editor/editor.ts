@@ -1,6 +1,8 @@
 // The editor controller: applies keys to the shared Y.Text, keeps the local cursor and the
 // top of the screen as Yjs relative positions (so other people's edits never move them off
 // their text), publishes our cursor through awareness, and paints frames on a TerminalPort.
+// The cursor sticks to the character on its LEFT (assoc -1): text someone else types right
+// at an idle cursor lands after it, as it does for them, instead of dragging it along.
 // It does no terminal I/O of its own (run-editor.ts wires the real one), so tests drive it
 // with two in-memory documents and a fake terminal.
 import * as Y from 'yjs';
@@ -63,6 +65,11 @@ export function cursorAfterDelta(delta: ReadonlyArray<{ insert?: unknown; retain
   return cursor;
 }
 
+/** A position that stays right after the character before `index` (at the start: stays at the start). */
+export function stickyLeft(text: Y.Text, index: number): Y.RelativePosition {
+  return Y.createRelativePositionFromTypeIndex(text, index, -1);
+}
+
 /** The full-screen editor's state and behaviour, independent of any real terminal. */
 export class Editor {
   /** Origin of our own transactions: what the UndoManager tracks, so undo never touches others' edits. */
@@ -95,8 +102,8 @@ export class Editor {
     this.schedule = options.schedule ?? ((paint) => setImmediate(paint));
     this.now = options.now ?? Date.now;
     this.cache = new LineLayoutCache(this.columns);
-    this.cursorRel = Y.createRelativePositionFromTypeIndex(this.text, 0);
-    this.topRel = this.cursorRel;
+    this.cursorRel = stickyLeft(this.text, 0);
+    this.topRel = Y.createRelativePositionFromTypeIndex(this.text, 0);
   }
 
   /** Announces us (name, colour, cursor), subscribes to changes and paints the first frame. */
@@ -284,10 +291,10 @@ export class Editor {
 
   private setCursor(cursor: CursorState): void {
     this.cursor = cursor;
-    this.cursorRel = Y.createRelativePositionFromTypeIndex(this.text, cursor.index);
+    this.cursorRel = stickyLeft(this.text, cursor.index);
   }
 
-  /** Shares our cursor through awareness, only when its relative position changed (typing before the same character does not). */
+  /** Shares our cursor through awareness, only when its relative position changed (a redraw or an edit elsewhere does not). */
   private publishCursor(): void {
     const cursor = encodeCursor(this.text, this.cursor.index);
     const json = JSON.stringify(cursor.head);

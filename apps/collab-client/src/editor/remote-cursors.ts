@@ -24,9 +24,13 @@ export interface AwarenessCursor {
   head: unknown;
 }
 
-/** Encodes a collapsed cursor at `index` for the awareness `cursor` field. */
+/**
+ * Encodes a collapsed cursor at `index` for the awareness `cursor` field. It sticks to the
+ * character on its left (assoc -1), as the editor's own cursor does, so peers draw it where
+ * its owner sees it when someone types right at it.
+ */
 export function encodeCursor(text: Y.Text, index: number): AwarenessCursor {
-  const json = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, index));
+  const json = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, index, -1));
   return { anchor: json, head: json };
 }
 
