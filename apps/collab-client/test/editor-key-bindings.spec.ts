@@ -38,6 +38,12 @@ describe('key bindings', () => {
     ]);
   });
 
+  it('moves by word with Ctrl-Left / Ctrl-Right, and with Alt-Left / Alt-Right, Alt-B / Alt-F as terminals send them', () => {
+    expect(actionsFor('\x1b[1;5D\x1b[1;5C\x1b[1;3D\x1b[1;3C\x1bb\x1bf').map((a) => a.kind === 'move' && a.motion)).toEqual([
+      'word-left', 'word-right', 'word-left', 'word-right', 'word-left', 'word-right',
+    ]);
+  });
+
   it('maps Backspace (DEL and ^H), Delete, Enter and Tab', () => {
     expect(actionsFor('\x7f\x08\x1b[3~\r\t')).toEqual([
       { kind: 'backspace' },

@@ -112,6 +112,19 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     await bob.waitFor((v) => v.lines[1]!.startsWith('> world'), "ann's text before bob's");
   });
 
+  it('moves by word with Ctrl-Left and Ctrl-Right', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('say hello, world');
+    await ann.waitForText('say hello, world');
+    ann.press('C-Left', 'C-Left');
+    await ann.waitFor((v) => v.cursor.x === 4, 'the cursor at the start of "hello"');
+    ann.press('C-Right');
+    await ann.waitFor((v) => v.cursor.x === 9, 'the cursor after "hello"');
+    ann.type('!');
+    await ann.waitForText('say hello!, world');
+  });
+
   it('redraws correctly when the terminal is resized', async () => {
     const ann = editor('ann');
     await settled(ann);

@@ -25,7 +25,7 @@ export type EditorAction =
   | { readonly kind: 'hint'; readonly text: string };
 
 /** The help line's text. */
-export const HELP_TEXT = '^Q quit  ^Z undo  ^Y redo  ^L redraw  arrows Home End PgUp PgDn move  ^Home/^End top/bottom';
+export const HELP_TEXT = '^Q quit  ^Z undo  ^Y redo  ^L redraw  arrows Home End PgUp PgDn move  ^Left/^Right word  ^Home/^End top/bottom';
 
 const MOTIONS: Record<string, Motion> = {
   left: 'left',
@@ -65,6 +65,9 @@ export function actionForKey(str: string | undefined, key: Keypress): EditorActi
         return { kind: 'backspace' };
     }
   }
+  // Ctrl or Alt with Left/Right moves by word; Alt-B / Alt-F is what many terminals send for Alt (Option) arrows.
+  if ((name === 'left' || name === 'right') && (key.ctrl || key.meta)) return { kind: 'move', motion: name === 'left' ? 'word-left' : 'word-right' };
+  if (key.meta && !key.ctrl && (name === 'b' || name === 'f')) return { kind: 'move', motion: name === 'b' ? 'word-left' : 'word-right' };
   if (name && MOTIONS[name] && !key.meta) return { kind: 'move', motion: MOTIONS[name] };
   switch (name) {
     case 'backspace':
