@@ -243,6 +243,115 @@ describe('Editor', () => {
     expect(b.awareness.getStates().has(a.doc.clientID)).toBe(false);
   });
 
+  it('selects with Shift and replaces the selection with what is typed', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'hello world');
+    act(a, { kind: 'move', motion: 'home' });
+    act(a, { kind: 'move', motion: 'word-right', select: true });
+    expect(a.editor.selectedText).toBe('hello');
+    type(a, 'J');
+    expect(content(a)).toBe('J world');
+    expect(a.editor.selectedText).toBe('');
+  });
+
+  it('deletes the selection with Backspace or Delete, and collapses it with Left, Right or Esc', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'one two three');
+    act(a, { kind: 'move', motion: 'word-left', select: true }, { kind: 'backspace' });
+    expect(content(a)).toBe('one two ');
+    act(a, { kind: 'move', motion: 'home', select: true }, { kind: 'move', motion: 'left' });
+    expect(a.editor.cursorIndex).toBe(0);
+    expect(a.editor.selectedText).toBe('');
+    act(a, { kind: 'move', motion: 'end', select: true }, { kind: 'move', motion: 'right' });
+    expect(a.editor.cursorIndex).toBe(8);
+    act(a, { kind: 'move', motion: 'home', select: true }, { kind: 'escape' });
+    expect(a.editor.selectedText).toBe('');
+    expect(a.editor.cursorIndex).toBe(0);
+    act(a, { kind: 'move', motion: 'word-right', select: true }, { kind: 'delete' });
+    expect(content(a)).toBe(' two ');
+  });
+
+  it('cuts and pastes the selection (Ctrl-X, Ctrl-V), each one undo step', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'alpha beta');
+    a.editor.undoManager.stopCapturing();
+    act(a, { kind: 'move', motion: 'word-left', select: true }, { kind: 'cut' });
+    expect(content(a)).toBe('alpha ');
+    act(a, { kind: 'move', motion: 'home' }, { kind: 'paste' }, { kind: 'paste' });
+    expect(content(a)).toBe('betabetaalpha ');
+    act(a, { kind: 'undo' });
+    expect(content(a)).toBe('betaalpha ');
+    act(a, { kind: 'undo' }, { kind: 'undo' });
+    expect(content(a)).toBe('alpha beta');
+  });
+
+  it('copies or cuts the whole line when nothing is selected, and pastes it as a line', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'first\nsecond\n');
+    act(a, { kind: 'move', motion: 'up' }, { kind: 'copy' });
+    expect(content(a)).toBe('first\nsecond\n');
+    expect(screen(a)[6]).toContain('Copied the line');
+    act(a, { kind: 'move', motion: 'doc-start' }, { kind: 'paste' });
+    expect(content(a)).toBe('second\nfirst\nsecond\n');
+    act(a, { kind: 'cut' });
+    expect(content(a)).toBe('second\nsecond\n');
+    expect(screen(a)[6]).toContain('Cut the line');
+  });
+
+  it('says how to fill the clipboard when there is nothing to paste', () => {
+    const a = open('ann');
+    a.editor.start();
+    act(a, { kind: 'paste' });
+    expect(screen(a)[6]).toContain('Nothing to paste');
+    expect(content(a)).toBe('');
+  });
+
+  it('selects everything with Ctrl-A', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'all\nof it');
+    act(a, { kind: 'move', motion: 'doc-start' }, { kind: 'select-all' });
+    expect(a.editor.selectedText).toBe('all\nof it');
+  });
+
+  it('copies to the terminal clipboard too (OSC 52)', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'héllo');
+    act(a, { kind: 'select-all' }, { kind: 'copy' });
+    expect(a.written.join('')).toContain(`\x1b]52;c;${Buffer.from('héllo').toString('base64')}\x07`);
+  });
+
+  it('draws the selection in reverse video', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'abc def');
+    act(a, { kind: 'move', motion: 'word-left', select: true });
+    const row = a.editor.frame().lines[0]!;
+    expect(row).toContain('\x1b[0;7mdef');
+    expect(stripAnsi(row)).toBe('abc def');
+  });
+
+  it("keeps the selection on its text through someone else's edits, and shows it to them underlined in our colour", () => {
+    const a = open('ann');
+    const b = open('bob');
+    link(a, b);
+    a.editor.start();
+    b.editor.start();
+    type(a, 'keep this part');
+    act(a, { kind: 'move', motion: 'word-left' }, { kind: 'move', motion: 'end', select: true });
+    act(b, { kind: 'move', motion: 'doc-start' });
+    type(b, '>> ');
+    expect(a.editor.selectedText).toBe('part');
+    const row = b.editor.frame().lines[0]!;
+    expect(stripAnsi(row)).toBe('>> keep this part ann');
+    expect(row).toMatch(/\x1b\[0;4;58;2;\d+;\d+;\d+mpart/);
+  });
+
   it('places the cursor after undo where the change was', () => {
     expect(cursorAfterDelta([{ retain: 3 }, { insert: 'abc' }])).toBe(6);
     expect(cursorAfterDelta([{ retain: 3 }, { delete: 2 }])).toBe(3);

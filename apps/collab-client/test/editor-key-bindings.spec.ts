@@ -54,18 +54,28 @@ describe('key bindings', () => {
     ]);
   });
 
-  it('maps Ctrl-Q, Ctrl-Z, Ctrl-Y and Ctrl-L; Ctrl-C only says how to quit', () => {
-    expect(actionsFor('\x11\x1a\x19\x0c\x03')).toEqual([
-      { kind: 'quit' },
-      { kind: 'undo' },
-      { kind: 'redo' },
-      { kind: 'redraw' },
-      { kind: 'hint', text: 'Press Ctrl-Q to quit' },
+  it('maps Ctrl-Q, Ctrl-Z, Ctrl-Y and Ctrl-L', () => {
+    expect(actionsFor('\x11\x1a\x19\x0c')).toEqual([{ kind: 'quit' }, { kind: 'undo' }, { kind: 'redo' }, { kind: 'redraw' }]);
+  });
+
+  it('maps Ctrl-C, Ctrl-X and Ctrl-V to copy, cut and paste (Ctrl-C does not quit), Ctrl-A to select all', () => {
+    expect(actionsFor('\x03\x18\x16\x01')).toEqual([{ kind: 'copy' }, { kind: 'cut' }, { kind: 'paste' }, { kind: 'select-all' }]);
+  });
+
+  it('selects with Shift and any movement key: arrows, Home/End, PgUp/PgDn, by word, to the document ends', () => {
+    const moves = actionsFor('\x1b[1;2D\x1b[1;2C\x1b[1;2A\x1b[1;2B\x1b[1;2H\x1b[1;2F\x1b[5;2~\x1b[6;2~\x1b[1;6D\x1b[1;6C\x1b[1;6H\x1b[1;6F');
+    expect(moves.every((a) => a.kind === 'move' && a.select === true)).toBe(true);
+    expect(moves.map((a) => a.kind === 'move' && a.motion)).toEqual([
+      'left', 'right', 'up', 'down', 'home', 'end', 'page-up', 'page-down', 'word-left', 'word-right', 'doc-start', 'doc-end',
     ]);
   });
 
+  it('maps a lone Esc to escape', () => {
+    expect(actionForKey(undefined, { name: 'escape', sequence: '\x1b', meta: true })).toEqual({ kind: 'escape' });
+  });
+
   it('ignores other control keys, Alt combinations and unknown escape sequences', () => {
-    expect(actionsFor('\x01\x02\x1bx\x1b[99~')).toEqual([]);
+    expect(actionsFor('\x02\x04\x1bx\x1b[99~')).toEqual([]);
     expect(actionForKey(undefined, { name: 'f1' })).toBeUndefined();
   });
 

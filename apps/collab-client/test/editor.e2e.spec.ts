@@ -125,6 +125,25 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     await ann.waitForText('say hello!, world');
   });
 
+  it('selects with Shift, cuts with Ctrl-X and pastes with Ctrl-V; Ctrl-C copies the line and does not quit', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('alpha beta gamma');
+    await ann.waitForText('alpha beta gamma');
+    ann.press('C-Left', 'C-S-Left', 'S-Left');
+    // The selection (" beta ") is drawn in reverse video.
+    await ann.waitFor(() => /\x1b\[7m beta \x1b\[0?m/.test(ann.server.run('capture-pane', '-p', '-e', '-t', ann.target)), 'the selection in reverse video');
+    ann.press('C-x');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'alphagamma', 'the selection cut');
+    ann.press('End', 'C-v');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'alphagamma beta', 'the selection pasted at the end');
+    ann.press('C-c');
+    await ann.waitForText('Copied the line');
+    ann.press('Enter', 'C-v');
+    await ann.waitFor((v) => v.lines[1]!.trimEnd() === 'alphagamma beta', 'the copied line pasted below');
+    await settled(ann, (v) => v.cursor.x === 0 && v.cursor.y === 2);
+  });
+
   it('redraws correctly when the terminal is resized', async () => {
     const ann = editor('ann');
     await settled(ann);

@@ -10,11 +10,12 @@ import type { Awareness } from 'y-protocols/awareness';
 import type { ConnectionState } from '@collab/collab-protocol';
 import { TEXT_NAME } from '@collab/persistence';
 import { DocumentLayout, LineLayoutCache } from './text-layout';
-import { moveCursor, type CursorState } from './cursor-motion';
+import { moveCursor, type CursorState, type Motion } from './cursor-motion';
 import { rowDistance, rowOf, rowStartIndex, scrollToShow, stepRows, type RowRef } from './viewport';
 import { HELP_TEXT, KeyInput, type EditorAction, type Keypress } from './key-bindings';
 import { colorForName, encodeCursor, peersOf, placeCursors } from './remote-cursors';
-import { renderTextRows, ScreenPainter, type Frame } from './screen-renderer';
+import { renderTextRows, ScreenPainter, SELECTION_SGR, underlineSgr, type Frame, type Highlight } from './screen-renderer';
+import { osc52 } from './terminal-clipboard';
 import { describeState, renderHelpLine, renderStatusLine, type StatusInfo } from './status-line';
 
 /** Where frames go: the terminal's size and a way to write to it. */
@@ -51,6 +52,22 @@ export interface EditorOptions {
 /** The warning shown on the first Ctrl-Q while edits are not stored yet. */
 export const UNSAVED_WARNING = 'Not saved yet! ^Q again to quit';
 
+/** A stretch of the document, from <= to. */
+interface Span {
+  readonly from: number;
+  readonly to: number;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** "3 lines" or "5 characters", for the status line. */
+function amountOf(text: string): string {
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (lines > 1) return `${lines} lines`;
+  const chars = [...graphemes.segment(text)].length;
+  return chars === 1 ? '1 character' : `${chars} characters`;
+}
+
 /** Where the cursor ends up after an undo or redo: at the end of the last text it put back, or where it removed text. */
 export function cursorAfterDelta(delta: ReadonlyArray<{ insert?: unknown; retain?: number; delete?: number }>): number | undefined {
   let pos = 0;
@@ -84,6 +101,10 @@ export class Editor {
   private layoutCache: DocumentLayout | undefined;
   private cursor: CursorState = { index: 0 };
   private cursorRel: Y.RelativePosition;
+  /** Where the selection started (Shift and a movement); the selection runs from it to the cursor. */
+  private anchor: { index: number; rel: Y.RelativePosition } | undefined;
+  /** What ^C and ^X put away for ^V (also sent to the terminal's clipboard). */
+  private clipboard = '';
   private topRel: Y.RelativePosition;
   private message: string | undefined;
   private quitArmed = false;
@@ -138,6 +159,12 @@ export class Editor {
     return this.cursor.index;
   }
 
+  /** The selected text ('' when nothing is selected). */
+  get selectedText(): string {
+    const span = this.selection();
+    return span ? this.text.toString().slice(span.from, span.to) : '';
+  }
+
   /** One keypress event from readline. */
   handleKey(str: string | undefined, key: Keypress): void {
     if (this.stopped) return;
@@ -155,32 +182,35 @@ export class Editor {
       case 'insert':
         this.insert(action.text, action.paste === true);
         break;
-      case 'backspace': {
-        const layout = this.layout();
-        const from = layout.prevBoundary(this.cursor.index);
-        if (from < this.cursor.index) this.remove(from, this.cursor.index - from, from);
-        break;
-      }
-      case 'delete': {
-        const layout = this.layout();
-        const to = layout.nextBoundary(this.cursor.index);
-        if (to > this.cursor.index) this.remove(this.cursor.index, to - this.cursor.index, this.cursor.index);
-        break;
-      }
-      case 'move': {
-        const layout = this.layout();
-        const page = Math.max(1, this.textHeight - 1);
-        if (action.motion === 'page-up' || action.motion === 'page-down') {
-          // The view moves by a page with the cursor, as in any pager.
-          const top = this.currentTop(layout);
-          const moved = stepRows(layout, top, action.motion === 'page-up' ? -page : page);
-          this.topRel = Y.createRelativePositionFromTypeIndex(this.text, rowStartIndex(layout, moved));
+      case 'backspace':
+      case 'delete':
+        if (this.selection()) {
+          this.replace(this.selection()!, '');
+          break;
         }
-        this.setCursor(moveCursor(layout, this.cursor, action.motion, page));
+        this.deleteOne(action.kind);
         break;
-      }
+      case 'move':
+        this.move(action.motion, action.select === true);
+        break;
+      case 'copy':
+      case 'cut':
+        this.copy(action.kind === 'cut');
+        break;
+      case 'paste':
+        if (this.clipboard === '') this.message = 'Nothing to paste: ^C copies, ^X cuts';
+        else this.insert(this.clipboard, true);
+        break;
+      case 'select-all':
+        this.setAnchor(0);
+        this.setCursor({ index: this.text.length }, true);
+        break;
+      case 'escape':
+        this.setAnchor(undefined);
+        break;
       case 'undo':
       case 'redo':
+        this.setAnchor(undefined);
         this.undoManager.stopCapturing();
         if (action.kind === 'undo') this.undoManager.undo();
         else this.undoManager.redo();
@@ -214,7 +244,13 @@ export class Editor {
     const top = scrollToShow(layout, this.currentTop(layout), cursorRow, height);
     this.topRel = Y.createRelativePositionFromTypeIndex(this.text, rowStartIndex(layout, top));
     const peers = peersOf(this.options.awareness.getStates() as Map<number, Record<string, unknown>>, this.options.doc.clientID, this.options.doc, this.text);
-    const lines = renderTextRows(layout, top, height, placeCursors(layout, top, height, peers));
+    // Peers' selections underlined in their colour, ours in reverse video over them.
+    const highlights: Highlight[] = peers.flatMap((p) =>
+      p.anchor !== undefined && p.index !== undefined ? [{ from: Math.min(p.anchor, p.index), to: Math.max(p.anchor, p.index), sgr: underlineSgr(p.color) }] : [],
+    );
+    const own = this.selection();
+    if (own) highlights.push({ ...own, sgr: SELECTION_SGR });
+    const lines = renderTextRows(layout, top, height, placeCursors(layout, top, height, peers), highlights);
     const rows = this.options.terminal.rows;
     if (rows >= 2) {
       const info: StatusInfo = {
@@ -251,6 +287,62 @@ export class Editor {
     if (out) this.options.terminal.write(out);
   }
 
+  /** Backspace or Delete without a selection: one grapheme (a line break counts as one). */
+  private deleteOne(kind: 'backspace' | 'delete'): void {
+    const layout = this.layout();
+    const at = this.cursor.index;
+    const [from, to] = kind === 'backspace' ? [layout.prevBoundary(at), at] : [at, layout.nextBoundary(at)];
+    if (from < to) this.remove(from, to - from, from);
+  }
+
+  /** A movement key; with `select` the selection grows from where the cursor was. */
+  private move(motion: Motion, select: boolean): void {
+    const layout = this.layout();
+    const span = this.selection();
+    if (!select && span && (motion === 'left' || motion === 'right')) {
+      // Left or Right on a selection goes to its edge, as in every editor.
+      this.setAnchor(undefined);
+      this.setCursor({ index: motion === 'left' ? span.from : span.to });
+      return;
+    }
+    if (select && !this.anchor) this.setAnchor(this.cursor.index);
+    const page = Math.max(1, this.textHeight - 1);
+    if (motion === 'page-up' || motion === 'page-down') {
+      // The view moves by a page with the cursor, as in any pager.
+      const top = this.currentTop(layout);
+      const moved = stepRows(layout, top, motion === 'page-up' ? -page : page);
+      this.topRel = Y.createRelativePositionFromTypeIndex(this.text, rowStartIndex(layout, moved));
+    }
+    this.setCursor(moveCursor(layout, this.cursor, motion, page), select);
+  }
+
+  /**
+   * ^C / ^X: the selection, or without one the whole line with its line break (so ^V puts it
+   * back as a line), into our clipboard and the terminal's (OSC 52).
+   */
+  private copy(cut: boolean): void {
+    const selected = this.selection();
+    const layout = this.layout();
+    const line = layout.lineOf(this.cursor.index);
+    const span = selected ?? { from: layout.lineStart(line), to: Math.min(layout.text.length, layout.lineEnd(line) + 1) };
+    const text = layout.text.slice(span.from, span.to);
+    if (text === '') {
+      this.message = 'Nothing to copy: the line is empty';
+      return;
+    }
+    this.clipboard = selected || text.endsWith('\n') ? text : `${text}\n`;
+    const sequence = osc52(this.clipboard);
+    if (sequence) this.options.terminal.write(sequence);
+    if (cut) {
+      this.undoManager.stopCapturing();
+      this.replace(span, '');
+      this.undoManager.stopCapturing();
+    }
+    const what = selected ? amountOf(text) : 'the line';
+    // Someone pressing ^C or ^X to leave (as in a shell, or nano) learns how.
+    this.message = `${cut ? 'Cut' : 'Copied'} ${what}${selected ? '' : cut ? ' · ^Z undoes, ^Q quits' : ' · ^Q quits'}`;
+  }
+
   private get columns(): number {
     return Math.max(1, this.options.terminal.columns || 80);
   }
@@ -275,13 +367,22 @@ export class Editor {
     return abs && abs.type === this.text ? abs.index : undefined;
   }
 
+  /** Types or pastes `text` at the cursor, in place of the selection if there is one. */
   private insert(text: string, paste: boolean): void {
-    const at = this.cursor.index;
+    const span = this.selection() ?? { from: this.cursor.index, to: this.cursor.index };
     // A paste is one undo step of its own, not merged with the typing around it.
     if (paste) this.undoManager.stopCapturing();
-    this.options.doc.transact(() => this.text.insert(at, text), this.localOrigin);
+    this.replace(span, text);
     if (paste) this.undoManager.stopCapturing();
-    this.setCursor({ index: at + text.length });
+  }
+
+  /** Replaces a span with `text` in one transaction (one undo step); the cursor goes after it. */
+  private replace(span: Span, text: string): void {
+    this.options.doc.transact(() => {
+      if (span.to > span.from) this.text.delete(span.from, span.to - span.from);
+      if (text) this.text.insert(span.from, text);
+    }, this.localOrigin);
+    this.setCursor({ index: span.from + text.length });
   }
 
   private remove(index: number, length: number, cursorAfter: number): void {
@@ -289,15 +390,28 @@ export class Editor {
     this.setCursor({ index: cursorAfter });
   }
 
-  private setCursor(cursor: CursorState): void {
+  /** Moves the cursor; the selection goes unless `keepSelection` (Shift held). */
+  private setCursor(cursor: CursorState, keepSelection = false): void {
+    if (!keepSelection) this.setAnchor(undefined);
     this.cursor = cursor;
     this.cursorRel = stickyLeft(this.text, cursor.index);
   }
 
-  /** Shares our cursor through awareness, only when its relative position changed (a redraw or an edit elsewhere does not). */
+  private setAnchor(index: number | undefined): void {
+    this.anchor = index === undefined ? undefined : { index, rel: stickyLeft(this.text, index) };
+  }
+
+  /** The selected span, when the selection is not empty. */
+  private selection(): Span | undefined {
+    if (!this.anchor || this.anchor.index === this.cursor.index) return undefined;
+    const [from, to] = [this.anchor.index, this.cursor.index].sort((a, b) => a - b);
+    return { from: from!, to: to! };
+  }
+
+  /** Shares our cursor and selection through awareness, only when their relative positions changed (a redraw or an edit elsewhere does not). */
   private publishCursor(): void {
-    const cursor = encodeCursor(this.text, this.cursor.index);
-    const json = JSON.stringify(cursor.head);
+    const cursor = encodeCursor(this.text, this.cursor.index, this.selection() ? this.anchor!.index : undefined);
+    const json = JSON.stringify(cursor);
     if (json === this.sentCursor) return;
     this.sentCursor = json;
     this.options.awareness.setLocalStateField('cursor', cursor);
@@ -320,9 +434,10 @@ export class Editor {
       const undone = transaction.origin === this.undoManager ? cursorAfterDelta(event.delta as Array<{ insert?: unknown; retain?: number; delete?: number }>) : undefined;
       if (undone !== undefined) this.setCursor({ index: layout.snap(undone) });
       else {
-        // Someone else's edit: the cursor stays on the character it was on.
+        // Someone else's edit: the cursor and the selection stay on the characters they were on.
         const index = this.resolve(this.cursorRel) ?? this.cursor.index;
         this.cursor = { index: layout.snap(index), goalCol: this.cursor.goalCol };
+        if (this.anchor) this.anchor = { ...this.anchor, index: layout.snap(this.resolve(this.anchor.rel) ?? this.anchor.index) };
       }
     }
     this.requestPaint();

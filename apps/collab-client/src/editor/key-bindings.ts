@@ -15,17 +15,23 @@ export interface Keypress {
 /** Everything a key can ask the editor to do. */
 export type EditorAction =
   | { readonly kind: 'insert'; readonly text: string; readonly paste?: boolean }
-  | { readonly kind: 'move'; readonly motion: Motion }
+  /** With `select` (Shift held) the selection stretches from where the cursor was. */
+  | { readonly kind: 'move'; readonly motion: Motion; readonly select?: boolean }
   | { readonly kind: 'backspace' }
   | { readonly kind: 'delete' }
   | { readonly kind: 'undo' }
   | { readonly kind: 'redo' }
+  | { readonly kind: 'copy' }
+  | { readonly kind: 'cut' }
+  | { readonly kind: 'paste' }
+  | { readonly kind: 'select-all' }
+  | { readonly kind: 'escape' }
   | { readonly kind: 'quit' }
   | { readonly kind: 'redraw' }
   | { readonly kind: 'hint'; readonly text: string };
 
 /** The help line's text. */
-export const HELP_TEXT = '^Q quit  ^Z undo  ^Y redo  ^L redraw  arrows Home End PgUp PgDn move  ^Left/^Right word  ^Home/^End top/bottom';
+export const HELP_TEXT = '^Q quit  ^C copy  ^X cut  ^V paste  ^Z undo  ^Y redo  ^A all  Shift+arrows select  ^Left/^Right word';
 
 const MOTIONS: Record<string, Motion> = {
   left: 'left',
@@ -42,9 +48,27 @@ const MOTIONS: Record<string, Motion> = {
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 const CONTROLS = new RegExp(CONTROL.source, 'g');
 
-/** The action for one key outside a paste, or undefined for keys that do nothing. */
+/** Where a movement key goes (Shift aside), or undefined for keys that are not movements. */
+function motionFor(key: Keypress): Motion | undefined {
+  const name = key.name;
+  if (!name) return undefined;
+  // Ctrl or Alt with Left/Right moves by word; Alt-B / Alt-F is what many terminals send for Alt (Option) arrows.
+  if (name === 'left' || name === 'right') return key.ctrl || key.meta ? (name === 'left' ? 'word-left' : 'word-right') : name;
+  if (key.meta) return !key.ctrl && (name === 'b' || name === 'f') ? (name === 'b' ? 'word-left' : 'word-right') : undefined;
+  if (key.ctrl && (name === 'home' || name === 'end')) return name === 'home' ? 'doc-start' : 'doc-end';
+  return MOTIONS[name];
+}
+
+/**
+ * The action for one key outside a paste, or undefined for keys that do nothing. The keys are
+ * those of nano's modern bindings and micro: ^C copy, ^X cut, ^V paste, ^Z undo, ^Q quit.
+ */
 export function actionForKey(str: string | undefined, key: Keypress): EditorAction | undefined {
   const name = key.name;
+  // A lone ESC arrives as name 'escape' with meta set.
+  if (name === 'escape') return { kind: 'escape' };
+  const motion = motionFor(key);
+  if (motion) return key.shift ? { kind: 'move', motion, select: true } : { kind: 'move', motion };
   if (key.ctrl && !key.meta) {
     switch (name) {
       case 'q':
@@ -56,19 +80,17 @@ export function actionForKey(str: string | undefined, key: Keypress): EditorActi
       case 'l':
         return { kind: 'redraw' };
       case 'c':
-        return { kind: 'hint', text: 'Press Ctrl-Q to quit' };
-      case 'home':
-        return { kind: 'move', motion: 'doc-start' };
-      case 'end':
-        return { kind: 'move', motion: 'doc-end' };
+        return { kind: 'copy' };
+      case 'x':
+        return { kind: 'cut' };
+      case 'v':
+        return { kind: 'paste' };
+      case 'a':
+        return { kind: 'select-all' };
       case 'h':
         return { kind: 'backspace' };
     }
   }
-  // Ctrl or Alt with Left/Right moves by word; Alt-B / Alt-F is what many terminals send for Alt (Option) arrows.
-  if ((name === 'left' || name === 'right') && (key.ctrl || key.meta)) return { kind: 'move', motion: name === 'left' ? 'word-left' : 'word-right' };
-  if (key.meta && !key.ctrl && (name === 'b' || name === 'f')) return { kind: 'move', motion: name === 'b' ? 'word-left' : 'word-right' };
-  if (name && MOTIONS[name] && !key.meta) return { kind: 'move', motion: MOTIONS[name] };
   switch (name) {
     case 'backspace':
       return { kind: 'backspace' };
