@@ -352,6 +352,84 @@ describe('Editor', () => {
     expect(row).toMatch(/\x1b\[0;4;58;2;\d+;\d+;\d+mpart/);
   });
 
+  it('finds text with Ctrl-F: the prompt on the status line, Enter selects the next match, and wraps to the top', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'one fish\ntwo fish\nred fish');
+    act(a, { kind: 'move', motion: 'doc-start' }, { kind: 'find' });
+    type(a, 'fish');
+    expect(screen(a)[6]).toMatch(/^ Find: fish +Enter: next · Esc: done $/);
+    expect(a.editor.frame().cursor).toEqual({ x: 11, y: 6 });
+    act(a, { kind: 'insert', text: '\n' });
+    expect([a.editor.cursorIndex, a.editor.selectedText]).toEqual([8, 'fish']);
+    act(a, { kind: 'insert', text: '\n' }, { kind: 'insert', text: '\n' });
+    expect(a.editor.cursorIndex).toBe(26);
+    act(a, { kind: 'insert', text: '\n' });
+    expect(a.editor.cursorIndex).toBe(8);
+    expect(screen(a)[6]).toContain('Wrapped to the top');
+  });
+
+  it('says when nothing matches, and closes the prompt with Esc keeping the match selected', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'Hello world');
+    act(a, { kind: 'find' });
+    type(a, 'World');
+    act(a, { kind: 'insert', text: '\n' });
+    expect(screen(a)[6]).toContain('Not found: World');
+    act(a, { kind: 'backspace' }, { kind: 'backspace' }, { kind: 'backspace' }, { kind: 'backspace' }, { kind: 'backspace' });
+    type(a, 'world');
+    act(a, { kind: 'insert', text: '\n' }, { kind: 'escape' });
+    expect(screen(a)[6]).toContain('connected');
+    expect(a.editor.selectedText).toBe('world');
+    // ^F offers the last text searched for again.
+    act(a, { kind: 'find' });
+    expect(screen(a)[6]).toMatch(/^ Find: world /);
+  });
+
+  it('closes the find prompt on any other key, which then does what it always does', () => {
+    const a = open('ann');
+    a.editor.start();
+    type(a, 'abc');
+    act(a, { kind: 'find' }, { kind: 'move', motion: 'home' });
+    expect(screen(a)[6]).toContain('connected');
+    expect(a.editor.cursorIndex).toBe(0);
+  });
+
+  it('lists every key on the help screen (F1 / Ctrl-G); arrows scroll it, any other key goes back', () => {
+    const a = open('ann', 80, 30);
+    a.editor.start();
+    type(a, 'my text');
+    act(a, { kind: 'help' });
+    const help = screen(a).join('\n');
+    for (const key of ['Arrows', 'Ctrl-Left', 'Home / End', 'PgUp', 'Ctrl-Home', 'Shift', 'Ctrl-A', 'Esc', 'Ctrl-C', 'Ctrl-X', 'Ctrl-V', 'Backspace', 'Enter', 'Ctrl-Z', 'Ctrl-F', 'Ctrl-L', 'F1 / Ctrl-G', 'Ctrl-Q']) {
+      expect(help).toContain(key);
+    }
+    expect(help).not.toContain('my text');
+    expect(a.editor.frame().cursor).toBeUndefined();
+    act(a, { kind: 'insert', text: 'x' });
+    expect(screen(a)[0]).toBe('my text');
+    expect(content(a)).toBe('my text'); // the key that closed the help typed nothing
+  });
+
+  it('scrolls the help screen when it does not fit', () => {
+    const a = open('ann', 80, 8);
+    a.editor.start();
+    act(a, { kind: 'help' });
+    expect(screen(a)[0]).toMatch(/^Keys/);
+    act(a, { kind: 'move', motion: 'page-down' });
+    expect(screen(a)[0]).not.toMatch(/^Keys/);
+    act(a, { kind: 'move', motion: 'page-down' }, { kind: 'move', motion: 'page-down' }, { kind: 'move', motion: 'page-down' });
+    expect(screen(a).slice(0, 6).join('\n')).toContain('Ctrl-Q');
+  });
+
+  it('says that a key does nothing instead of ignoring it', () => {
+    const a = open('ann', 60);
+    a.editor.start();
+    act(a, { kind: 'unknown', key: 'Ctrl-B' });
+    expect(screen(a)[6]).toContain('Ctrl-B does nothing here · F1 or ^G: help');
+  });
+
   it('places the cursor after undo where the change was', () => {
     expect(cursorAfterDelta([{ retain: 3 }, { insert: 'abc' }])).toBe(6);
     expect(cursorAfterDelta([{ retain: 3 }, { delete: 2 }])).toBe(3);

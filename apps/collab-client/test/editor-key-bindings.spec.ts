@@ -74,9 +74,24 @@ describe('key bindings', () => {
     expect(actionForKey(undefined, { name: 'escape', sequence: '\x1b', meta: true })).toEqual({ kind: 'escape' });
   });
 
-  it('ignores other control keys, Alt combinations and unknown escape sequences', () => {
-    expect(actionsFor('\x02\x04\x1bx\x1b[99~')).toEqual([]);
-    expect(actionForKey(undefined, { name: 'f1' })).toBeUndefined();
+  it('opens find with Ctrl-F and the help screen with F1 (both encodings) or Ctrl-G', () => {
+    expect(actionsFor('\x06\x1bOP\x1b[11~\x07')).toEqual([{ kind: 'find' }, { kind: 'help' }, { kind: 'help' }, { kind: 'help' }]);
+  });
+
+  it('names a key bound to nothing instead of ignoring it: other Ctrl keys, Alt keys, function keys, unknown sequences', () => {
+    expect(actionsFor('\x02\x1bx\x1b[15~\x1b[Z\x1b[2~\x1c\x1b[99~')).toEqual([
+      { kind: 'unknown', key: 'Ctrl-B' },
+      { kind: 'unknown', key: 'Alt-X' },
+      { kind: 'unknown', key: 'F5' },
+      { kind: 'unknown', key: 'Shift-Tab' },
+      { kind: 'unknown', key: 'Insert' },
+      { kind: 'unknown', key: 'Ctrl-\\' },
+      { kind: 'unknown', key: 'ESC [99~' },
+    ]);
+  });
+
+  it('answers Ctrl-S, which people press out of habit, with why there is nothing to save', () => {
+    expect(actionsFor('\x13')).toEqual([{ kind: 'hint', text: 'No need to save: every edit is stored as you type' }]);
   });
 
   it('turns a bracketed paste into one insert, newlines and tabs as text', () => {

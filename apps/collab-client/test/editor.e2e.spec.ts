@@ -53,6 +53,9 @@ const settled = (pane: TmuxPane, extra: (v: PaneView) => boolean = () => true) =
 
 const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l.trimEnd());
 
+/** The pane's rows with their colours and attributes as escape sequences. */
+const styled = (pane: TmuxPane) => pane.server.run('capture-pane', '-p', '-e', '-t', pane.target).split('\n');
+
 (hasTmux ? describe : describe.skip)('terminal editor in a real terminal (tmux)', () => {
   jest.setTimeout(60_000);
 
@@ -132,7 +135,7 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     await ann.waitForText('alpha beta gamma');
     ann.press('C-Left', 'C-S-Left', 'S-Left');
     // The selection (" beta ") is drawn in reverse video.
-    await ann.waitFor(() => /\x1b\[7m beta \x1b\[0?m/.test(ann.server.run('capture-pane', '-p', '-e', '-t', ann.target)), 'the selection in reverse video');
+    await ann.waitFor(() => /\x1b\[7m beta \x1b\[0?m/.test(styled(ann)[0]!), 'the selection in reverse video');
     ann.press('C-x');
     await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'alphagamma', 'the selection cut');
     ann.press('End', 'C-v');
@@ -142,6 +145,48 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     ann.press('Enter', 'C-v');
     await ann.waitFor((v) => v.lines[1]!.trimEnd() === 'alphagamma beta', 'the copied line pasted below');
     await settled(ann, (v) => v.cursor.x === 0 && v.cursor.y === 2);
+  });
+
+  it('finds text with Ctrl-F: Enter goes to the next match and wraps to the top', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('one fish');
+    ann.press('Enter');
+    ann.type('two fish');
+    await ann.waitForText('two fish');
+    ann.press('C-Home', 'C-f');
+    await ann.waitForText('Find:');
+    ann.type('fish');
+    // While the prompt is open the terminal's cursor is in it; the match shows selected.
+    const selectedOnRow = (row: number) => () => /\x1b\[7mfish/.test(styled(ann)[row] ?? '');
+    ann.press('Enter');
+    await ann.waitFor(selectedOnRow(0), 'the first match selected');
+    expect(ann.view().cursor).toEqual({ x: 11, y: STATUS });
+    ann.press('Enter');
+    await ann.waitFor(selectedOnRow(1), 'the second match selected');
+    ann.press('Enter');
+    await ann.waitFor((v) => selectedOnRow(0)() && v.lines[STATUS]!.includes('Wrapped to the top'), 'the search wrapped');
+    ann.press('Escape');
+    const done = await ann.waitFor((v) => v.lines[STATUS]!.includes('connected'), 'the status line back');
+    expect(done.cursor).toEqual({ x: 8, y: 0 });
+  });
+
+  it('shows every key on the help screen with F1 and Ctrl-G, and says what an unbound key is', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('my text');
+    ann.press('F1');
+    await ann.waitForText('Keys (arrows');
+    ann.press('PageDown');
+    await ann.waitForText('Ctrl-X');
+    ann.press('q');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'my text', 'the text back, without the q');
+    ann.press('C-g');
+    await ann.waitForText('Keys (arrows');
+    ann.press('Escape');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'my text', 'the text back');
+    ann.press('C-b');
+    await ann.waitForText('Ctrl-B does nothing here');
   });
 
   it('redraws correctly when the terminal is resized', async () => {

@@ -12,9 +12,11 @@ import { TEXT_NAME } from '@collab/persistence';
 import { DocumentLayout, LineLayoutCache } from './text-layout';
 import { moveCursor, type CursorState, type Motion } from './cursor-motion';
 import { rowDistance, rowOf, rowStartIndex, scrollToShow, stepRows, type RowRef } from './viewport';
-import { HELP_TEXT, KeyInput, type EditorAction, type Keypress } from './key-bindings';
+import { KeyInput, type EditorAction, type Keypress } from './key-bindings';
+import { HELP_LINE, helpScrollLimit, renderHelpScreen } from './help-screen';
+import { findNext } from './text-search';
 import { colorForName, encodeCursor, peersOf, placeCursors } from './remote-cursors';
-import { renderTextRows, ScreenPainter, SELECTION_SGR, underlineSgr, type Frame, type Highlight } from './screen-renderer';
+import { renderSpans, renderTextRows, ScreenPainter, SELECTION_SGR, textWidth, underlineSgr, type Frame, type Highlight } from './screen-renderer';
 import { osc52 } from './terminal-clipboard';
 import { describeState, renderHelpLine, renderStatusLine, type StatusInfo } from './status-line';
 
@@ -51,6 +53,9 @@ export interface EditorOptions {
 
 /** The warning shown on the first Ctrl-Q while edits are not stored yet. */
 export const UNSAVED_WARNING = 'Not saved yet! ^Q again to quit';
+
+/** What the keys act on: the text, the find prompt on the status line, or the help screen. */
+type Mode = { readonly kind: 'edit' } | { readonly kind: 'find'; readonly query: string } | { readonly kind: 'help'; readonly scroll: number };
 
 /** A stretch of the document, from <= to. */
 interface Span {
@@ -105,6 +110,9 @@ export class Editor {
   private anchor: { index: number; rel: Y.RelativePosition } | undefined;
   /** What ^C and ^X put away for ^V (also sent to the terminal's clipboard). */
   private clipboard = '';
+  private mode: Mode = { kind: 'edit' };
+  /** The last text searched for: ^F offers it again. */
+  private lastQuery = '';
   private topRel: Y.RelativePosition;
   private message: string | undefined;
   private quitArmed = false;
@@ -178,6 +186,8 @@ export class Editor {
       this.quitArmed = false;
       this.message = undefined;
     }
+    if (this.mode.kind === 'help' && this.applyToHelp(action)) return this.requestPaint();
+    if (this.mode.kind === 'find' && this.applyToFind(action, this.mode.query)) return this.requestPaint();
     switch (action.kind) {
       case 'insert':
         this.insert(action.text, action.paste === true);
@@ -220,8 +230,17 @@ export class Editor {
       case 'redraw':
         this.painter.invalidate();
         break;
+      case 'find':
+        this.mode = { kind: 'find', query: this.lastQuery };
+        break;
+      case 'help':
+        this.mode = { kind: 'help', scroll: 0 };
+        break;
       case 'hint':
         this.message = action.text;
+        break;
+      case 'unknown':
+        this.message = `${action.key} does nothing here · F1 or ^G: help`;
         break;
     }
     this.publishCursor();
@@ -250,8 +269,19 @@ export class Editor {
     );
     const own = this.selection();
     if (own) highlights.push({ ...own, sgr: SELECTION_SGR });
-    const lines = renderTextRows(layout, top, height, placeCursors(layout, top, height, peers), highlights);
+    const mode = this.mode;
+    const lines =
+      mode.kind === 'help'
+        ? renderHelpScreen(this.columns, height, mode.scroll)
+        : renderTextRows(layout, top, height, placeCursors(layout, top, height, peers), highlights);
     const rows = this.options.terminal.rows;
+    if (rows >= 2 && mode.kind === 'find') {
+      // The find prompt takes the status line's place, with the terminal's cursor in it.
+      const prompt = ` Find: ${mode.query}`;
+      lines.push(renderSpans([{ text: prompt }], this.columns, '7', [{ text: ` ${this.message ?? 'Enter: next · Esc: done'} `, sgr: '1' }]));
+      if (rows >= 3) lines.push(this.bottomLine());
+      return { lines, cursor: { x: Math.min(textWidth(prompt), this.columns - 1), y: height } };
+    }
     if (rows >= 2) {
       const info: StatusInfo = {
         server: this.options.server,
@@ -271,10 +301,9 @@ export class Editor {
       }
       lines.push(this.statusLine);
     }
-    if (rows >= 3) {
-      if (this.helpLine?.columns !== this.columns) this.helpLine = { columns: this.columns, line: renderHelpLine(HELP_TEXT, this.columns) };
-      lines.push(this.helpLine.line);
-    }
+    if (rows >= 3) lines.push(this.bottomLine());
+    // The help screen has no cursor of its own: the terminal's stays hidden.
+    if (mode.kind === 'help') return { lines };
     const at = layout.locate(this.cursor.index);
     return { lines, cursor: { x: Math.min(at.col, this.columns - 1), y: rowDistance(layout, top, { line: at.line, row: at.row }, height) } };
   }
@@ -285,6 +314,69 @@ export class Editor {
     if (this.stopped) return;
     const out = this.painter.paint(this.frame());
     if (out) this.options.terminal.write(out);
+  }
+
+  /** The dimmed line of keys at the bottom, rebuilt only when the width changes. */
+  private bottomLine(): string {
+    if (this.helpLine?.columns !== this.columns) this.helpLine = { columns: this.columns, line: renderHelpLine(HELP_LINE, this.columns) };
+    return this.helpLine.line;
+  }
+
+  /** A key on the help screen: arrows and page keys scroll it, any other goes back (^Q quits as well). */
+  private applyToHelp(action: EditorAction): boolean {
+    if (action.kind === 'move' && ['up', 'down', 'page-up', 'page-down'].includes(action.motion)) {
+      const step = { up: -1, down: 1, 'page-up': -this.textHeight, 'page-down': this.textHeight }[action.motion as 'up'];
+      const scroll = Math.max(0, Math.min(helpScrollLimit(this.textHeight), (this.mode as { scroll: number }).scroll + step));
+      this.mode = { kind: 'help', scroll };
+      return true;
+    }
+    this.mode = { kind: 'edit' };
+    return action.kind !== 'quit';
+  }
+
+  /**
+   * A key while the find prompt is open: text edits the query, Enter (or ^F) finds the next
+   * match, Esc closes the prompt. Any other key closes it and then does what it always does.
+   */
+  private applyToFind(action: EditorAction, query: string): boolean {
+    switch (action.kind) {
+      case 'insert':
+        if (action.text === '\n' && !action.paste) this.findNext(query);
+        else this.mode = { kind: 'find', query: query + action.text.replace(/\n/g, ' ') };
+        return true;
+      case 'find':
+        this.findNext(query);
+        return true;
+      case 'backspace': {
+        const chars = [...graphemes.segment(query)];
+        this.mode = { kind: 'find', query: chars.slice(0, -1).map((g) => g.segment).join('') };
+        return true;
+      }
+      case 'escape':
+        this.mode = { kind: 'edit' };
+        return true;
+      default:
+        this.mode = { kind: 'edit' };
+        return false;
+    }
+  }
+
+  /** Selects the next match of `query` after the cursor (or after the current match), going round to the top. */
+  private findNext(query: string): void {
+    if (query === '') {
+      this.message = 'Type the text to find';
+      return;
+    }
+    this.lastQuery = query;
+    const match = findNext(this.text.toString(), query, this.selection()?.to ?? this.cursor.index);
+    if (!match) {
+      this.message = `Not found: ${query}`;
+      return;
+    }
+    this.setAnchor(match.from);
+    this.setCursor({ index: match.to }, true);
+    this.publishCursor();
+    if (match.wrapped) this.message = 'Wrapped to the top';
   }
 
   /** Backspace or Delete without a selection: one grapheme (a line break counts as one). */

@@ -2,6 +2,7 @@
 // parses the escape sequences, bracketed paste included); this file only decides what each
 // one means, so it is tested without a terminal.
 import type { Motion } from './cursor-motion';
+import { describeKey } from './key-names';
 
 /** What readline's emitKeypressEvents reports for one key. */
 export interface Keypress {
@@ -26,12 +27,13 @@ export type EditorAction =
   | { readonly kind: 'paste' }
   | { readonly kind: 'select-all' }
   | { readonly kind: 'escape' }
+  | { readonly kind: 'find' }
+  | { readonly kind: 'help' }
   | { readonly kind: 'quit' }
   | { readonly kind: 'redraw' }
-  | { readonly kind: 'hint'; readonly text: string };
-
-/** The help line's text. */
-export const HELP_TEXT = '^Q quit  ^C copy  ^X cut  ^V paste  ^Z undo  ^Y redo  ^A all  Shift+arrows select  ^Left/^Right word';
+  | { readonly kind: 'hint'; readonly text: string }
+  /** A key that is bound to nothing: said on the status line rather than ignored. */
+  | { readonly kind: 'unknown'; readonly key: string };
 
 const MOTIONS: Record<string, Motion> = {
   left: 'left',
@@ -60,13 +62,15 @@ function motionFor(key: Keypress): Motion | undefined {
 }
 
 /**
- * The action for one key outside a paste, or undefined for keys that do nothing. The keys are
- * those of nano's modern bindings and micro: ^C copy, ^X cut, ^V paste, ^Z undo, ^Q quit.
+ * The action for one key outside a paste ('unknown' for a key bound to nothing). The keys are
+ * those of nano's modern bindings and micro: ^C copy, ^X cut, ^V paste, ^F find, ^G help,
+ * ^Z undo, ^Q quit. help-screen.ts lists them all.
  */
-export function actionForKey(str: string | undefined, key: Keypress): EditorAction | undefined {
+export function actionForKey(str: string | undefined, key: Keypress): EditorAction {
   const name = key.name;
   // A lone ESC arrives as name 'escape' with meta set.
   if (name === 'escape') return { kind: 'escape' };
+  if (name === 'f1' && !key.ctrl && !key.meta && !key.shift) return { kind: 'help' };
   const motion = motionFor(key);
   if (motion) return key.shift ? { kind: 'move', motion, select: true } : { kind: 'move', motion };
   if (key.ctrl && !key.meta) {
@@ -87,8 +91,14 @@ export function actionForKey(str: string | undefined, key: Keypress): EditorActi
         return { kind: 'paste' };
       case 'a':
         return { kind: 'select-all' };
+      case 'f':
+        return { kind: 'find' };
+      case 'g':
+        return { kind: 'help' };
       case 'h':
         return { kind: 'backspace' };
+      case 's':
+        return { kind: 'hint', text: 'No need to save: every edit is stored as you type' };
     }
   }
   switch (name) {
@@ -100,9 +110,9 @@ export function actionForKey(str: string | undefined, key: Keypress): EditorActi
     case 'enter':
       return { kind: 'insert', text: '\n' };
     case 'tab':
-      return key.shift ? undefined : { kind: 'insert', text: '\t' };
+      if (!key.shift) return { kind: 'insert', text: '\t' };
   }
-  if (key.ctrl || key.meta || !str || CONTROL.test(str) || str.includes('\x1b')) return undefined;
+  if (key.ctrl || key.meta || !str || CONTROL.test(str) || str.includes('\x1b')) return { kind: 'unknown', key: describeKey(str, key) };
   return { kind: 'insert', text: str };
 }
 
