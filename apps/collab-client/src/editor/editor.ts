@@ -1,6 +1,8 @@
-// The editor controller: applies keys to the shared Y.Text, keeps the local cursor and the
-// top of the screen as Yjs relative positions (so other people's edits never move them off
-// their text), publishes our cursor through awareness, and paints frames on a TerminalPort.
+// The editor controller: applies keys to the shared Y.Text, keeps the local cursor, the
+// selection's anchor and the top of the screen as Yjs relative positions (so other people's
+// edits never move them off their text), publishes our cursor and selection through
+// awareness, and paints frames on a TerminalPort: the text, or the help screen, and the status
+// line, or the find prompt in its place.
 // The cursor sticks to the character on its LEFT (assoc -1): text someone else types right
 // at an idle cursor lands after it, as it does for them, instead of dragging it along.
 // It does no terminal I/O of its own (run-editor.ts wires the real one), so tests drive it
@@ -15,8 +17,9 @@ import { rowDistance, rowOf, rowStartIndex, scrollToShow, stepRows, type RowRef 
 import { KeyInput, type EditorAction, type Keypress } from './key-bindings';
 import { HELP_LINE, helpScrollLimit, renderHelpScreen } from './help-screen';
 import { findNext } from './text-search';
+import { FindPrompt } from './find-prompt';
 import { colorForName, encodeCursor, peersOf, placeCursors } from './remote-cursors';
-import { renderSpans, renderTextRows, ScreenPainter, SELECTION_SGR, textWidth, underlineSgr, type Frame, type Highlight } from './screen-renderer';
+import { renderTextRows, ScreenPainter, SELECTION_SGR, underlineSgr, type Frame, type Highlight } from './screen-renderer';
 import { osc52 } from './terminal-clipboard';
 import { describeState, renderHelpLine, renderStatusLine, type StatusInfo } from './status-line';
 
@@ -53,9 +56,6 @@ export interface EditorOptions {
 
 /** The warning shown on the first Ctrl-Q while edits are not stored yet. */
 export const UNSAVED_WARNING = 'Not saved yet! ^Q again to quit';
-
-/** What the keys act on: the text, the find prompt on the status line, or the help screen. */
-type Mode = { readonly kind: 'edit' } | { readonly kind: 'find'; readonly query: string } | { readonly kind: 'help'; readonly scroll: number };
 
 /** A stretch of the document, from <= to. */
 interface Span {
@@ -110,7 +110,10 @@ export class Editor {
   private anchor: { index: number; rel: Y.RelativePosition } | undefined;
   /** What ^C and ^X put away for ^V (also sent to the terminal's clipboard). */
   private clipboard = '';
-  private mode: Mode = { kind: 'edit' };
+  /** The find prompt, while it is open: keys go to it first. */
+  private prompt: FindPrompt | undefined;
+  /** How far the help screen is scrolled, while it is shown instead of the text. */
+  private helpScroll: number | undefined;
   /** The last text searched for: ^F offers it again. */
   private lastQuery = '';
   private topRel: Y.RelativePosition;
@@ -186,8 +189,8 @@ export class Editor {
       this.quitArmed = false;
       this.message = undefined;
     }
-    if (this.mode.kind === 'help' && this.applyToHelp(action)) return this.requestPaint();
-    if (this.mode.kind === 'find' && this.applyToFind(action, this.mode.query)) return this.requestPaint();
+    if (this.helpScroll !== undefined && this.applyToHelp(action)) return this.requestPaint();
+    if (this.prompt && this.applyToPrompt(action, this.prompt)) return this.requestPaint();
     switch (action.kind) {
       case 'insert':
         this.insert(action.text, action.paste === true);
@@ -231,10 +234,10 @@ export class Editor {
         this.painter.invalidate();
         break;
       case 'find':
-        this.mode = { kind: 'find', query: this.lastQuery };
+        this.prompt = new FindPrompt(this.lastQuery);
         break;
       case 'help':
-        this.mode = { kind: 'help', scroll: 0 };
+        this.helpScroll = 0;
         break;
       case 'hint':
         this.message = action.text;
@@ -269,18 +272,17 @@ export class Editor {
     );
     const own = this.selection();
     if (own) highlights.push({ ...own, sgr: SELECTION_SGR });
-    const mode = this.mode;
     const lines =
-      mode.kind === 'help'
-        ? renderHelpScreen(this.columns, height, mode.scroll)
+      this.helpScroll !== undefined
+        ? renderHelpScreen(this.columns, height, this.helpScroll)
         : renderTextRows(layout, top, height, placeCursors(layout, top, height, peers), highlights);
     const rows = this.options.terminal.rows;
-    if (rows >= 2 && mode.kind === 'find') {
+    if (rows >= 2 && this.prompt) {
       // The find prompt takes the status line's place, with the terminal's cursor in it.
-      const prompt = ` Find: ${mode.query}`;
-      lines.push(renderSpans([{ text: prompt }], this.columns, '7', [{ text: ` ${this.message ?? 'Enter: next · Esc: done'} `, sgr: '1' }]));
+      const { line, cursorX } = this.prompt.render(this.columns, this.message);
+      lines.push(line);
       if (rows >= 3) lines.push(this.bottomLine());
-      return { lines, cursor: { x: Math.min(textWidth(prompt), this.columns - 1), y: height } };
+      return { lines, cursor: { x: cursorX, y: height } };
     }
     if (rows >= 2) {
       const info: StatusInfo = {
@@ -303,7 +305,7 @@ export class Editor {
     }
     if (rows >= 3) lines.push(this.bottomLine());
     // The help screen has no cursor of its own: the terminal's stays hidden.
-    if (mode.kind === 'help') return { lines };
+    if (this.helpScroll !== undefined) return { lines };
     const at = layout.locate(this.cursor.index);
     return { lines, cursor: { x: Math.min(at.col, this.columns - 1), y: rowDistance(layout, top, { line: at.line, row: at.row }, height) } };
   }
@@ -324,41 +326,21 @@ export class Editor {
 
   /** A key on the help screen: arrows and page keys scroll it, any other goes back (^Q quits as well). */
   private applyToHelp(action: EditorAction): boolean {
-    if (action.kind === 'move' && ['up', 'down', 'page-up', 'page-down'].includes(action.motion)) {
-      const step = { up: -1, down: 1, 'page-up': -this.textHeight, 'page-down': this.textHeight }[action.motion as 'up'];
-      const scroll = Math.max(0, Math.min(helpScrollLimit(this.textHeight), (this.mode as { scroll: number }).scroll + step));
-      this.mode = { kind: 'help', scroll };
+    if (action.kind === 'move' && (action.motion === 'up' || action.motion === 'down' || action.motion === 'page-up' || action.motion === 'page-down')) {
+      const step = { up: -1, down: 1, 'page-up': -this.textHeight, 'page-down': this.textHeight }[action.motion];
+      this.helpScroll = Math.max(0, Math.min(helpScrollLimit(this.textHeight), (this.helpScroll ?? 0) + step));
       return true;
     }
-    this.mode = { kind: 'edit' };
+    this.helpScroll = undefined;
     return action.kind !== 'quit';
   }
 
-  /**
-   * A key while the find prompt is open: text edits the query, Enter (or ^F) finds the next
-   * match, Esc closes the prompt. Any other key closes it and then does what it always does.
-   */
-  private applyToFind(action: EditorAction, query: string): boolean {
-    switch (action.kind) {
-      case 'insert':
-        if (action.text === '\n' && !action.paste) this.findNext(query);
-        else this.mode = { kind: 'find', query: query + action.text.replace(/\n/g, ' ') };
-        return true;
-      case 'find':
-        this.findNext(query);
-        return true;
-      case 'backspace': {
-        const chars = [...graphemes.segment(query)];
-        this.mode = { kind: 'find', query: chars.slice(0, -1).map((g) => g.segment).join('') };
-        return true;
-      }
-      case 'escape':
-        this.mode = { kind: 'edit' };
-        return true;
-      default:
-        this.mode = { kind: 'edit' };
-        return false;
-    }
+  /** A key while the find prompt is open; false when the prompt closed and the key is to do what it always does. */
+  private applyToPrompt(action: EditorAction, prompt: FindPrompt): boolean {
+    const outcome = prompt.handle(action);
+    if (outcome === 'next') this.findNext(prompt.query);
+    if (outcome === 'closed' || outcome === 'passed') this.prompt = undefined;
+    return outcome !== 'passed';
   }
 
   /** Selects the next match of `query` after the cursor (or after the current match), going round to the top. */
