@@ -374,8 +374,7 @@ export class Editor {
     const layout = this.layout();
     const span = this.selection();
     if (!select && span && (motion === 'left' || motion === 'right')) {
-      // Left or Right on a selection goes to its edge, as in every editor.
-      this.setAnchor(undefined);
+      // Left or Right on a selection goes to its edge (and drops it), as in every editor.
       this.setCursor({ index: motion === 'left' ? span.from : span.to });
       return;
     }
