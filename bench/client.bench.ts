@@ -27,6 +27,9 @@ const env = { ...process.env, LANG: 'C.UTF-8' };
 let config = '/dev/null';
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', config, ...args], { encoding: 'utf8', env });
 
+/** SGR sequences (colours and attributes) in terminal output. */
+const SGR = /\x1b\[[0-9;]*m/g;
+
 /** A pane's output as it arrives, read from a FIFO fed by pipe-pane, with arrival times. */
 class PaneOutput {
   private text = '';
@@ -52,7 +55,8 @@ class PaneOutput {
   async until(needle: string, from: number, timeoutMs = KEY_TIMEOUT_MS): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      if (this.text.indexOf(needle, Math.max(0, from - needle.length)) !== -1) return performance.now();
+      // Colours do not count: another editor's cursor may be painted on one of the characters.
+      if (this.text.slice(Math.max(0, from - needle.length)).replace(SGR, '').includes(needle)) return performance.now();
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`"${needle}" did not appear within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {

@@ -1,8 +1,10 @@
 import { createInterface } from 'node:readline';
 import type * as Y from 'yjs';
 import { CollabSession } from '@collab/collab-protocol';
+import { TEXT_NAME } from '@collab/persistence';
 import { ExitCode } from '@collab/cli';
 import type { OpenClient } from './connect-client';
+import { LineUpdates } from './line-updates';
 
 /** Settings of line mode. */
 export interface LineModeSettings {
@@ -21,35 +23,39 @@ export function appendLine(text: Y.Text, line: string): void {
   text.insert(text.length, `${separator}${line}\n`);
 }
 
-/** What a remote change did, one entry per line of inserted text, or the count of deleted characters. */
-export function describeRemoteChange(event: Y.YTextEvent): string[] {
-  let inserted = '';
-  let deleted = 0;
-  for (const op of event.delta) {
-    if (typeof op.insert === 'string') inserted += op.insert;
-    else if (typeof op.delete === 'number') deleted += op.delete;
+/** Offsets, in the text after the change, of the line breaks a change inserted. */
+export function insertedNewlines(delta: Y.YTextEvent['delta']): number[] {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const op of delta) {
+    if (typeof op.retain === 'number') at += op.retain;
+    else if (typeof op.insert === 'string') {
+      for (let i = op.insert.indexOf('\n'); i !== -1; i = op.insert.indexOf('\n', i + 1)) offsets.push(at + i);
+      at += op.insert.length;
+    }
   }
-  if (inserted) return inserted.replace(/\n$/, '').split('\n');
-  return deleted ? [deleted === 1 ? '(deleted 1 character)' : `(deleted ${deleted} characters)`] : [];
+  return offsets;
 }
 
 /**
  * The assignment's client: greets, prints the document, appends each input line as a new
- * line at the end, prints `Document updated: ...` for other people's changes, and at end of
- * input exits 0 once every line it sent is stored (1 if that cannot happen in time).
+ * line at the end, prints other people's changes a whole line at a time (LineUpdates:
+ * `Document updated: ...`), and at end of input exits 0 once every line it sent is stored
+ * (1 if that cannot happen in time).
  */
 export async function runLineMode(open: OpenClient, settings: LineModeSettings): Promise<number> {
   const { output, notes } = settings;
-  const text = open.doc.getText('content');
+  const text = open.doc.getText(TEXT_NAME);
   output.write('Connected to the server. Start typing to edit the document:\n');
   const current = text.toString();
   if (current) output.write(current.endsWith('\n') ? current : `${current}\n`);
 
-  const onRemote = (event: Y.YTextEvent, transaction: Y.Transaction) => {
-    if (!(transaction.origin instanceof CollabSession)) return;
-    for (const line of describeRemoteChange(event)) output.write(`Document updated: ${line}\n`);
+  const updates = new LineUpdates(current, { print: (line) => output.write(`${line}\n`) });
+  const onChange = (event: Y.YTextEvent, transaction: Y.Transaction) => {
+    const remote = transaction.origin instanceof CollabSession;
+    updates.change(text.toString(), remote ? insertedNewlines(event.delta) : undefined);
   };
-  text.observe(onRemote);
+  text.observe(onChange);
   const onState = (state: { kind: string; inMs?: number; reason?: string }) => {
     if (state.kind === 'reconnecting') notes.write(`Connection lost (${state.reason}); reconnecting in ${((state.inMs ?? 0) / 1000).toFixed(1)} s\n`);
     else if (state.kind === 'connected') notes.write('Reconnected.\n');
@@ -64,13 +70,16 @@ export async function runLineMode(open: OpenClient, settings: LineModeSettings):
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), settings.saveTimeoutMs))),
     ]).catch(() => false);
     clearTimeout(timer);
+    // Whatever others were still typing is printed as it is now.
+    updates.flush();
     if (!stored) {
       notes.write(`collab-client: the last lines could not be stored within ${settings.saveTimeoutMs / 1000} s\n`);
       return ExitCode.Failure;
     }
     return ExitCode.Ok;
   } finally {
-    text.unobserve(onRemote);
+    text.unobserve(onChange);
+    updates.close();
     open.client.off('state', onState);
   }
 }

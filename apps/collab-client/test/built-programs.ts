@@ -37,7 +37,9 @@ export interface RunningClient {
 
 /** Starts the built collab-client with piped stdio (line mode unless a one-shot flag is given). */
 export function startClient(args: string[], input?: string): RunningClient {
-  const child = spawn(process.execPath, [built('collab-client'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The user's own COLLAB_* settings (a token, a port) must not change what a test sees.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('COLLAB_')));
+  const child = spawn(process.execPath, [built('collab-client'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
