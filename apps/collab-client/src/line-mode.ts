@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type * as Y from 'yjs';
 import { CollabSession } from '@collab/collab-protocol';
-import { TEXT_NAME } from '@collab/persistence';
+import { TEXT_NAME } from '@collab/collab-protocol';
 import { ExitCode } from '@collab/cli';
 import type { OpenClient } from './connect-client';
 import { LineUpdates } from './line-updates';

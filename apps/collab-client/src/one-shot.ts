@@ -1,6 +1,6 @@
 import { ExitCode } from '@collab/cli';
 import { ErrorCode } from '@collab/collab-protocol';
-import { TEXT_NAME } from '@collab/persistence';
+import { TEXT_NAME } from '@collab/collab-protocol';
 import type { OpenClient } from './connect-client';
 import { appendLine } from './line-mode';
 

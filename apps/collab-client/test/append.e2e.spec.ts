@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort, startClient, startCollabServer, stop } from './built-programs';
-import { TEXT_NAME } from '@collab/persistence';
+import { TEXT_NAME } from '@collab/collab-protocol';
 import { startOldServer, type OldServer } from './old-server';
 
 let dataDir: string;

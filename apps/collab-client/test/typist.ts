@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import * as Y from 'yjs';
 import { CollabSession } from '@collab/collab-protocol';
-import { TEXT_NAME } from '@collab/persistence';
+import { TEXT_NAME } from '@collab/collab-protocol';
 
 /** A connected typist; every method resolves once its edits are stored by the server. */
 export interface Typist {

@@ -4,7 +4,7 @@
 // in that order, so "everything up to here is stored" is one promise chain.
 
 import * as Y from 'yjs';
-import { MessageType, SyncType, encodeMessage } from '@collab/collab-protocol';
+import { MessageType, SyncType, TEXT_NAME, encodeMessage } from '@collab/collab-protocol';
 import { HistoryError, UpdateRefusedError } from './errors';
 import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './presence';
 import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from './storage';
@@ -12,8 +12,7 @@ import { diffText } from './text-diff';
 import { splitUpdate } from './update-split';
 import { checkTextUpdate, type UpdateShape } from './update-shape';
 
-/** Name of the Y.Text that holds a document's text. */
-export const TEXT_NAME = 'content';
+export { TEXT_NAME };
 
 /** Bytes a SYNC or AWARENESS message adds around its data: type, sync type, length. */
 const MESSAGE_OVERHEAD_BYTES = 16;

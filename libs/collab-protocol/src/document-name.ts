@@ -3,6 +3,9 @@ import { BadDocumentNameError } from './errors';
 /** The document a client opens when it names none; the server stores it as `temp.txt`. */
 export const DEFAULT_DOCUMENT = 'temp';
 
+/** Name of the Y.Text that holds a document's text: every client and the server use it. */
+export const TEXT_NAME = 'content';
+
 /** Longest document name PROTOCOL.md allows, in characters (all ASCII, so also bytes). */
 export const MAX_DOCUMENT_NAME_LENGTH = 64;
 

@@ -27,7 +27,7 @@ export type {
 export { makeErrorMessage } from './messages';
 export { encodeMessage, encodeMessageFrame } from './message-encoder';
 export { decodeMessage, messageTypeName } from './message-decoder';
-export { DEFAULT_DOCUMENT, MAX_DOCUMENT_NAME_LENGTH, validateDocumentName, isValidDocumentName } from './document-name';
+export { DEFAULT_DOCUMENT, TEXT_NAME, MAX_DOCUMENT_NAME_LENGTH, validateDocumentName, isValidDocumentName } from './document-name';
 export { checkHello, makeHello, makeWelcome, checkWelcome } from './handshake';
 export type { HelloCheckOptions, HelloDecision, WelcomeCheckOptions, WelcomeDecision } from './handshake';
 export { describeServerError, isRetryableErrorCode } from './server-error';

@@ -10,7 +10,7 @@
 import * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import type { ConnectionState } from '@collab/collab-protocol';
-import { TEXT_NAME } from '@collab/persistence';
+import { TEXT_NAME } from '@collab/collab-protocol';
 import { DocumentLayout, LineLayoutCache } from './text-layout';
 import { moveCursor, type CursorState, type Motion } from './cursor-motion';
 import { rowDistance, rowOf, rowStartIndex, scrollToShow, stepRows, type RowRef } from './viewport';
