@@ -106,7 +106,9 @@ async function waitListening(server: ServerProcess): Promise<void> {
     if (ok) return;
     await sleep(25);
   }
-  throw new Error(`${LABEL[server.kind]} is not listening on port ${server.port}${server.exited ? ` (it exited: ${server.exited})` : ''}; see ${server.logFile}`);
+  throw new Error(
+    `${LABEL[server.kind]} is not listening on port ${server.port}${server.exited ? ` (it exited: ${server.exited})` : ''}; see ${server.logFile}`,
+  );
 }
 
 function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -445,7 +447,8 @@ class Rig {
       const peakRssKiB = server.peakRssKiB();
       for (const c of this.connected) c.close();
       const totalEdits = clients.reduce((sum, c) => sum + c.edits, 0);
-      if (serverText.length !== totalEdits) this.problem(`the server's document has ${serverText.length} characters; ${totalEdits} were typed`);
+      if (serverText.length !== totalEdits)
+        this.problem(`the server's document has ${serverText.length} characters; ${totalEdits} were typed`);
       for (const c of clients) {
         const kept = c.kept;
         if (!kept) continue;
@@ -585,7 +588,8 @@ async function replay(kind: Kind, trace: ReplayTrace, workDir: string, tag: stri
       ) {
         convergedS = now;
       }
-      if (Number.isNaN(ackedS) && agents.every((ag) => ag.next === ag.steps.length && ag.conn.changesAcked() >= ag.conn.changesSent())) ackedS = now;
+      if (Number.isNaN(ackedS) && agents.every((ag) => ag.next === ag.steps.length && ag.conn.changesAcked() >= ag.conn.changesSent()))
+        ackedS = now;
     }
     if (Number.isNaN(convergedS)) {
       const where = agents.map((ag, a) => `agent ${a}: ${ag.next}/${ag.steps.length} sent, ${ag.text.length} characters`).join('; ');
@@ -596,7 +600,8 @@ async function replay(kind: Kind, trace: ReplayTrace, workDir: string, tag: stri
     late.clientID = 1000;
     const joiner = await connectClient({ port: server.port, doc: late, name: 'replay-late-joiner' });
     conns.push(joiner);
-    if (late.getText(TEXT_NAME).toString() !== trace.endContent) problems.push(`a late joiner's copy of the server's document is not endContent`);
+    if (late.getText(TEXT_NAME).toString() !== trace.endContent)
+      problems.push(`a late joiner's copy of the server's document is not endContent`);
     if (server.exited) problems.push(`the server process ended during the replay (${server.exited}); log:\n${logTail(server.logFile)}`);
     return { kind, convergedS, ackedS, peakRssKiB: server.peakRssKiB(), problems };
   } finally {
@@ -629,7 +634,8 @@ async function main(): Promise<void> {
       progress('building Yjs updates from the concurrent trace');
       trace = loadConcurrentTrace(TRACE_FILE);
       // Twice each, ABBA; the faster of the two counts (other load only ever slows a replay down).
-      for (const [i, kind] of (['yws', 'ours', 'ours', 'yws'] as const).entries()) replays.push(await replay(kind, trace, workDir, `${kind}-replay-${i}`));
+      for (const [i, kind] of (['yws', 'ours', 'ours', 'yws'] as const).entries())
+        replays.push(await replay(kind, trace, workDir, `${kind}-replay-${i}`));
     }
   } finally {
     progressDone();
@@ -673,15 +679,24 @@ async function main(): Promise<void> {
     row(`  server peak RSS (MiB)`, ours.peakRssKiB / 1024, yws.peakRssKiB / 1024, 1);
     row(`  server CPU at full load (% of a core)`, ours.serverCpu * 100, yws.serverCpu * 100);
     row(`  bench process CPU at full load (% of a core)`, ours.benchCpu * 100, yws.benchCpu * 100);
-    rows.push([`  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`, `${fmt(pct(ours.ackLatency, 50), 2)} / ${fmt(pct(ours.ackLatency, 99), 2)}`, 'no ACK', '']);
+    rows.push([
+      `  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`,
+      `${fmt(pct(ours.ackLatency, 50), 2)} / ${fmt(pct(ours.ackLatency, 99), 2)}`,
+      'no ACK',
+      '',
+    ]);
     rows.push([`  document at the end (characters)`, fmt(ours.textLength), fmt(yws.textLength), '']);
   }
   console.log(table(['figure', LABEL.ours, LABEL.yws, 'ours / y-websocket'], rows));
-  console.log(`\nLatency, RSS: lower is better. Offered rate achieved: ${results.map((r) => `${LABEL[r.kind]} ${r.clients}: ${fmt(r.offeredPerSec)}/s`).join(', ')}.`);
+  console.log(
+    `\nLatency, RSS: lower is better. Offered rate achieved: ${results.map((r) => `${LABEL[r.kind]} ${r.clients}: ${fmt(r.offeredPerSec)}/s`).join(', ')}.`,
+  );
   let failed = false;
   for (const r of results) {
     if (r.problems.length === 0) {
-      console.log(`converged: ${LABEL[r.kind]}, ${r.clients} clients: every client has every edit; the texts are equal (${fmt(r.textLength)} characters).`);
+      console.log(
+        `converged: ${LABEL[r.kind]}, ${r.clients} clients: every client has every edit; the texts are equal (${fmt(r.textLength)} characters).`,
+      );
       continue;
     }
     failed = true;
@@ -705,15 +720,31 @@ async function main(): Promise<void> {
       table(
         ['figure', LABEL.ours, LABEL.yws, 'ours / y-websocket'],
         [
-          ['wall time until all clients have endContent (s)', fmt(ours.convergedS, 2), fmt(yws.convergedS, 2), ratio(ours.convergedS, yws.convergedS)],
-          ['  transactions/s', fmt(trace.transactions / ours.convergedS), fmt(trace.transactions / yws.convergedS), ratio(yws.convergedS, ours.convergedS)],
+          [
+            'wall time until all clients have endContent (s)',
+            fmt(ours.convergedS, 2),
+            fmt(yws.convergedS, 2),
+            ratio(ours.convergedS, yws.convergedS),
+          ],
+          [
+            '  transactions/s',
+            fmt(trace.transactions / ours.convergedS),
+            fmt(trace.transactions / yws.convergedS),
+            ratio(yws.convergedS, ours.convergedS),
+          ],
           ['  until every edit is ACKed (durable) (s)', fmt(ours.ackedS, 2), 'no ACK', ''],
-          ['  server peak RSS (MiB)', fmt(ours.peakRssKiB / 1024, 1), fmt(yws.peakRssKiB / 1024, 1), ratio(ours.peakRssKiB, yws.peakRssKiB)],
+          [
+            '  server peak RSS (MiB)',
+            fmt(ours.peakRssKiB / 1024, 1),
+            fmt(yws.peakRssKiB / 1024, 1),
+            ratio(ours.peakRssKiB, yws.peakRssKiB),
+          ],
         ],
       ),
     );
     for (const r of [ours, yws]) {
-      if (r.problems.length === 0) console.log(`converged: ${LABEL[r.kind]}, trace replay: all ${trace.agents} clients and a late joiner hold endContent.`);
+      if (r.problems.length === 0)
+        console.log(`converged: ${LABEL[r.kind]}, trace replay: all ${trace.agents} clients and a late joiner hold endContent.`);
       for (const p of r.problems) console.log(`NOT CONVERGED / PROBLEM: ${LABEL[r.kind]}, trace replay: ${p}`);
       if (r.problems.length) failed = true;
     }

@@ -95,7 +95,7 @@ function makeTrace(): Trace {
     return { source: 'automerge-paper trace', updates, endContent: trace.endContent };
   }
   let seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < 260_000; i++) {
     const len = text.length;
     if (len > 0 && rand() < 0.3) text.delete(Math.floor(rand() * len), 1);
@@ -108,7 +108,12 @@ async function writeLog(trace: Trace, dataDir: string): Promise<number> {
   const store = await DocumentStore.open({ dataDir, compactBytes: Infinity, onWarning: () => undefined });
   const stored = await store.open('paper');
   const doc = new Y.Doc();
-  stored.attach({ encodeState: () => Y.encodeStateAsUpdate(doc), text: () => doc.getText('content').toString(), applyStoredUpdate: () => undefined, mergeOutsideText: async () => undefined });
+  stored.attach({
+    encodeState: () => Y.encodeStateAsUpdate(doc),
+    text: () => doc.getText('content').toString(),
+    applyStoredUpdate: () => undefined,
+    mergeOutsideText: async () => undefined,
+  });
   const acks: Promise<void>[] = [];
   for (const u of trace.updates) {
     Y.applyUpdate(doc, u);

@@ -57,7 +57,8 @@ export async function runLineMode(open: OpenClient, settings: LineModeSettings):
   };
   text.observe(onChange);
   const onState = (state: { kind: string; inMs?: number; reason?: string }) => {
-    if (state.kind === 'reconnecting') notes.write(`Connection lost (${state.reason}); reconnecting in ${((state.inMs ?? 0) / 1000).toFixed(1)} s\n`);
+    if (state.kind === 'reconnecting')
+      notes.write(`Connection lost (${state.reason}); reconnecting in ${((state.inMs ?? 0) / 1000).toFixed(1)} s\n`);
     else if (state.kind === 'connected') notes.write('Reconnected.\n');
   };
   open.client.on('state', onState);

@@ -78,7 +78,8 @@ export class LineUpdates {
     let head = 0;
     while (head < old.length && head < next.length && old[head]!.text === next[head]) head++;
     let tail = 0;
-    while (tail < old.length - head && tail < next.length - head && old[old.length - 1 - tail]!.text === next[next.length - 1 - tail]) tail++;
+    while (tail < old.length - head && tail < next.length - head && old[old.length - 1 - tail]!.text === next[next.length - 1 - tail])
+      tail++;
     const removed = old.slice(head, old.length - tail);
     const added = next.slice(head, next.length - tail);
     // Old and new lines of the stretch pair up in order (a line edited in place, or split by
@@ -149,7 +150,8 @@ export class LineUpdates {
   private arm(): void {
     this.close();
     let first: number | undefined;
-    for (const line of this.lines) if (line.pendingSince !== undefined && (first === undefined || line.pendingSince < first)) first = line.pendingSince;
+    for (const line of this.lines)
+      if (line.pendingSince !== undefined && (first === undefined || line.pendingSince < first)) first = line.pendingSince;
     if (first === undefined) return;
     this.cancelTimer = this.setTimer(Math.max(0, first + this.quietMs - this.now()), () => {
       this.cancelTimer = undefined;

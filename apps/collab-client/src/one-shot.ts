@@ -53,7 +53,9 @@ export async function appendAndWait(open: OpenClient, line: string, settings: Ap
   appendLine(open.doc.getText(TEXT_NAME), line);
   const stored = await until(open.client.whenSaved(), deadline);
   if (stored.kind !== 'done') {
-    errors.write(`collab-client: the line was not stored: ${stored.kind === 'failed' ? stored.error.message : `not stored within ${seconds}`}\n`);
+    errors.write(
+      `collab-client: the line was not stored: ${stored.kind === 'failed' ? stored.error.message : `not stored within ${seconds}`}\n`,
+    );
     return ExitCode.Failure;
   }
   if (!settings.waitForFile) return ExitCode.Ok;

@@ -38,7 +38,9 @@ const OFF = /^\s*(0|false|no|off)?\s*$/i;
 export function buildProgram(): Command {
   const program = configureProgram(
     new Command('collab-client')
-      .description('Edit a shared plain-text document together: a full-screen terminal editor, a line mode for pipes, and one-shot commands.')
+      .description(
+        'Edit a shared plain-text document together: a full-screen terminal editor, a line mode for pipes, and one-shot commands.',
+      )
       .version(VERSION, '-V, --version')
       .addOption(new Option('--host <host>', 'server name or address').env('COLLAB_HOST').default('localhost'))
       .addOption(new Option('--port <n>', 'server port, 1 to 65535').env('COLLAB_PORT').default(8080).argParser(serverPort))
@@ -47,14 +49,21 @@ export function buildProgram(): Command {
       .addOption(new Option('--token <secret>', "the server's shared token, if it has one").env('COLLAB_TOKEN'))
       .addOption(new Option('--tls', "connect with TLS and verify the server's certificate (COLLAB_TLS=0 is off)").env('COLLAB_TLS'))
       .addOption(
-        new Option('--ca <file>', "PEM CA certificate(s) to trust instead of the system's (implies --tls)").env('COLLAB_CA').implies({ tls: true }),
+        new Option('--ca <file>', "PEM CA certificate(s) to trust instead of the system's (implies --tls)")
+          .env('COLLAB_CA')
+          .implies({ tls: true }),
       )
       .addOption(new Option('--lines', 'line mode (the default when stdin or stdout is not a terminal)'))
       .addOption(new Option('--print', 'print the document and exit').conflicts(['lines', 'append']))
-      .addOption(new Option('--append <text>', 'append TEXT as a new line, wait until it is stored and in NAME.txt, exit').conflicts(['lines']))
+      .addOption(
+        new Option('--append <text>', 'append TEXT as a new line, wait until it is stored and in NAME.txt, exit').conflicts(['lines']),
+      )
       .addOption(new Option('--no-wait-file', '--append: exit once the line is stored, without waiting for the server to write NAME.txt'))
       .addOption(
-        new Option('--timeout <seconds>', 'one-shot commands and line mode: how long to wait for the server to store the edits (and to write NAME.txt for --append); connecting waits at most 10 s')
+        new Option(
+          '--timeout <seconds>',
+          'one-shot commands and line mode: how long to wait for the server to store the edits (and to write NAME.txt for --append); connecting waits at most 10 s',
+        )
           .default(10)
           .argParser(secondsIn(0.1, 3600)),
       )

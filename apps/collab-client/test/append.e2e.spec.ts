@@ -53,7 +53,9 @@ describe('collab-client --append', () => {
     old = await startOldServer();
     const append = startClient([...target(old.port), '--append', 'kept']);
     expect(await append.exited).toBe(0);
-    expect(append.stderr()).toBe('collab-client: the line is stored; this server cannot say when temp.txt is written (it does not know FLUSH)\n');
+    expect(append.stderr()).toBe(
+      'collab-client: the line is stored; this server cannot say when temp.txt is written (it does not know FLUSH)\n',
+    );
     expect(old.doc.getText(TEXT_NAME).toString()).toBe('kept\n');
   });
 

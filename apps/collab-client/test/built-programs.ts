@@ -12,9 +12,13 @@ export const built = (app: string) => join(root, 'dist', 'apps', app, 'main.js')
 
 /** Starts the built collab-server and waits until it accepts connections. */
 export async function startCollabServer(port: number, dataDir: string, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [built('collab-server'), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extra], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [built('collab-server'), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extra],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   await waitForPort(port, { stillAlive: () => child.exitCode === null });
   return child;
 }

@@ -50,7 +50,10 @@ function open(name: string, columns = 40, rows = 8): Side {
 function link(a: Side, b: Side): void {
   Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc), REMOTE);
   Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(b.doc), REMOTE);
-  for (const [from, to] of [[a, b], [b, a]] as const) {
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     from.doc.on('update', (u: Uint8Array, origin: unknown) => origin !== REMOTE && Y.applyUpdate(to.doc, u, REMOTE));
     from.awareness.on('update', ({ added, updated, removed }: Record<string, number[]>, origin: unknown) => {
       if (origin === REMOTE) return;
@@ -120,7 +123,7 @@ describe('Editor', () => {
     expect(content(b)).toBe('hello\n> world');
   });
 
-  it("keeps an idle cursor before text someone types right at it, on their screen as on ours", () => {
+  it('keeps an idle cursor before text someone types right at it, on their screen as on ours', () => {
     const a = open('ann');
     const b = open('bob');
     link(a, b);
@@ -402,7 +405,26 @@ describe('Editor', () => {
     type(a, 'my text');
     act(a, { kind: 'help' });
     const help = screen(a).join('\n');
-    for (const key of ['Arrows', 'Ctrl-Left', 'Home / End', 'PgUp', 'Ctrl-Home', 'Shift', 'Ctrl-A', 'Esc', 'Ctrl-C', 'Ctrl-X', 'Ctrl-V', 'Backspace', 'Enter', 'Ctrl-Z', 'Ctrl-F', 'Ctrl-L', 'F1 / Ctrl-G', 'Ctrl-Q']) {
+    for (const key of [
+      'Arrows',
+      'Ctrl-Left',
+      'Home / End',
+      'PgUp',
+      'Ctrl-Home',
+      'Shift',
+      'Ctrl-A',
+      'Esc',
+      'Ctrl-C',
+      'Ctrl-X',
+      'Ctrl-V',
+      'Backspace',
+      'Enter',
+      'Ctrl-Z',
+      'Ctrl-F',
+      'Ctrl-L',
+      'F1 / Ctrl-G',
+      'Ctrl-Q',
+    ]) {
       expect(help).toContain(key);
     }
     expect(help).not.toContain('my text');

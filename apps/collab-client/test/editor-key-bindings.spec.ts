@@ -26,9 +26,9 @@ describe('key bindings', () => {
   });
 
   it('maps the cursor keys, Home/End and PageUp/PageDown, in both xterm encodings', () => {
-    expect(actionsFor('\x1b[A\x1b[B\x1b[C\x1b[D\x1b[H\x1b[F\x1bOH\x1b[4~\x1b[5~\x1b[6~').map((a) => a.kind === 'move' && a.motion)).toEqual([
-      'up', 'down', 'right', 'left', 'home', 'end', 'home', 'end', 'page-up', 'page-down',
-    ]);
+    expect(actionsFor('\x1b[A\x1b[B\x1b[C\x1b[D\x1b[H\x1b[F\x1bOH\x1b[4~\x1b[5~\x1b[6~').map((a) => a.kind === 'move' && a.motion)).toEqual(
+      ['up', 'down', 'right', 'left', 'home', 'end', 'home', 'end', 'page-up', 'page-down'],
+    );
   });
 
   it('maps Ctrl-Home and Ctrl-End to the start and end of the document', () => {
@@ -40,7 +40,12 @@ describe('key bindings', () => {
 
   it('moves by word with Ctrl-Left / Ctrl-Right, and with Alt-Left / Alt-Right, Alt-B / Alt-F as terminals send them', () => {
     expect(actionsFor('\x1b[1;5D\x1b[1;5C\x1b[1;3D\x1b[1;3C\x1bb\x1bf').map((a) => a.kind === 'move' && a.motion)).toEqual([
-      'word-left', 'word-right', 'word-left', 'word-right', 'word-left', 'word-right',
+      'word-left',
+      'word-right',
+      'word-left',
+      'word-right',
+      'word-left',
+      'word-right',
     ]);
   });
 
@@ -63,10 +68,23 @@ describe('key bindings', () => {
   });
 
   it('selects with Shift and any movement key: arrows, Home/End, PgUp/PgDn, by word, to the document ends', () => {
-    const moves = actionsFor('\x1b[1;2D\x1b[1;2C\x1b[1;2A\x1b[1;2B\x1b[1;2H\x1b[1;2F\x1b[5;2~\x1b[6;2~\x1b[1;6D\x1b[1;6C\x1b[1;6H\x1b[1;6F');
+    const moves = actionsFor(
+      '\x1b[1;2D\x1b[1;2C\x1b[1;2A\x1b[1;2B\x1b[1;2H\x1b[1;2F\x1b[5;2~\x1b[6;2~\x1b[1;6D\x1b[1;6C\x1b[1;6H\x1b[1;6F',
+    );
     expect(moves.every((a) => a.kind === 'move' && a.select === true)).toBe(true);
     expect(moves.map((a) => a.kind === 'move' && a.motion)).toEqual([
-      'left', 'right', 'up', 'down', 'home', 'end', 'page-up', 'page-down', 'word-left', 'word-right', 'doc-start', 'doc-end',
+      'left',
+      'right',
+      'up',
+      'down',
+      'home',
+      'end',
+      'page-up',
+      'page-down',
+      'word-left',
+      'word-right',
+      'doc-start',
+      'doc-end',
     ]);
   });
 

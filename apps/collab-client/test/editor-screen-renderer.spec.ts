@@ -82,7 +82,10 @@ describe('status line', () => {
   });
 
   it('counts down to the next reconnect attempt and shows unsaved edits', () => {
-    const line = renderStatusLine({ ...base, saved: false, state: { kind: 'reconnecting', inMs: 3000, reason: 'x' }, reconnectAt: 3500 }, 80);
+    const line = renderStatusLine(
+      { ...base, saved: false, state: { kind: 'reconnecting', inMs: 3000, reason: 'x' }, reconnectAt: 3500 },
+      80,
+    );
     expect(stripAnsi(line)).toContain('reconnecting in 3s · unsaved');
   });
 

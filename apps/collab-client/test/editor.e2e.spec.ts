@@ -197,7 +197,10 @@ const styled = (pane: TmuxPane) => pane.server.run('capture-pane', '-p', '-e', '
     await settled(ann);
 
     ann.resize(20, 8);
-    const small = await ann.waitFor((v) => v.lines.length === 8 && v.lines[0]!.trimEnd() === 'abcdefghijklmnopqrst', 'the text re-wrapped at 20 columns');
+    const small = await ann.waitFor(
+      (v) => v.lines.length === 8 && v.lines[0]!.trimEnd() === 'abcdefghijklmnopqrst',
+      'the text re-wrapped at 20 columns',
+    );
     expect(text(small, 6)).toEqual(['abcdefghijklmnopqrst', 'uvwxyz 0123456789 漢', '字漢字漢字漢字', '', '', '']);
     expect(small.lines[6]).toContain('connected');
     expect(small.lines[7]).toMatch(/^\^Q quit/);

@@ -5,7 +5,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import * as Y from 'yjs';
 import { readFrames } from '@collab/framing';
-import { decodeMessage, encodeMessageFrame, ErrorCode, makeErrorMessage, makeWelcome, MessageType, SyncType, type Message } from '@collab/collab-protocol';
+import {
+  decodeMessage,
+  encodeMessageFrame,
+  ErrorCode,
+  makeErrorMessage,
+  makeWelcome,
+  MessageType,
+  SyncType,
+  type Message,
+} from '@collab/collab-protocol';
 
 const MAX_FRAME = 1 << 20;
 

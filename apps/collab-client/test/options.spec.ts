@@ -32,7 +32,11 @@ describe('collab-client options', () => {
     });
     const tlsWith = (value: string, ...args: string[]) => {
       process.env.COLLAB_TLS = value;
-      return buildProgram().parse(['node', 'collab-client', ...args]).opts<CollabClientCliOptions>().tls === true;
+      return (
+        buildProgram()
+          .parse(['node', 'collab-client', ...args])
+          .opts<CollabClientCliOptions>().tls === true
+      );
     };
 
     it.each(['1', 'true', 'yes', 'on'])('turns TLS on with COLLAB_TLS=%s', (value) => {

@@ -3,14 +3,21 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import * as Y from 'yjs';
-import { encodeMessageFrame, ErrorCode, makeHello, MessageType, ReconnectingClient, SyncType, type ErrorMessage } from '@collab/collab-protocol';
+import {
+  encodeMessageFrame,
+  ErrorCode,
+  makeHello,
+  MessageType,
+  ReconnectingClient,
+  SyncType,
+  type ErrorMessage,
+} from '@collab/collab-protocol';
 import { FaultyFs } from '@collab/persistence/testing';
 import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
 
 afterEach(cleanup);
 
-const errorOf = (messages: readonly { type: MessageType }[]) =>
-  messages.find((m): m is ErrorMessage => m.type === MessageType.Error);
+const errorOf = (messages: readonly { type: MessageType }[]) => messages.find((m): m is ErrorMessage => m.type === MessageType.Error);
 
 describe('CollabServer', () => {
   it('lets clients on 127.0.0.1 and ::1 edit one document and converge', async () => {
@@ -334,7 +341,10 @@ describe('CollabServer limits', () => {
     await connectClient(port, { host: '127.0.0.1' });
     const third = await rawClient(port, '127.0.0.1');
     await third.closed;
-    expect(errorOf(third.messages)).toMatchObject({ code: ErrorCode.ServerFull, message: 'Too many connections from 127.0.0.1. Please try again later.' });
+    expect(errorOf(third.messages)).toMatchObject({
+      code: ErrorCode.ServerFull,
+      message: 'Too many connections from 127.0.0.1. Please try again later.',
+    });
     const fromV6 = await connectClient(port, { host: '::1' });
     a.doc.getText('content').insert(0, 'x');
     await waitFor(() => fromV6.text() === 'x', 'relay');
@@ -354,7 +364,7 @@ describe('CollabServer limits', () => {
 });
 
 describe('CollabSession', () => {
-  it('holds local edits back until it has answered the server\'s sync step 1, and sends them in its step 2', async () => {
+  it("holds local edits back until it has answered the server's sync step 1, and sends them in its step 2", async () => {
     const { port } = await startServer();
     const a = await connectClient(port, { wait: false });
     a.doc.getText('content').insert(0, 'typed at once');
@@ -418,13 +428,28 @@ describe('CollabServer bad input', () => {
 
   const cases: Array<[string, (raw: Awaited<ReturnType<typeof rawClient>>) => void, ErrorCode]> = [
     ['a zero-length frame', (raw) => raw.socket.write(Buffer.from([0, 0, 0, 0])), ErrorCode.ProtocolError],
-    ['a header announcing more than the maximum frame', (raw) => raw.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])), ErrorCode.FrameTooLarge],
+    [
+      'a header announcing more than the maximum frame',
+      (raw) => raw.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])),
+      ErrorCode.FrameTooLarge,
+    ],
     ['an unknown message type', (raw) => raw.socket.write(Buffer.from([0, 0, 0, 1, 50])), ErrorCode.ProtocolError],
     ['a message before HELLO', (raw) => raw.send({ type: MessageType.Ping }), ErrorCode.ProtocolError],
-    ['an unsupported protocol version', (raw) => raw.send({ type: MessageType.Hello, version: 9, document: 'temp', clientName: 'x', token: '' }), ErrorCode.UnsupportedVersion],
+    [
+      'an unsupported protocol version',
+      (raw) => raw.send({ type: MessageType.Hello, version: 9, document: 'temp', clientName: 'x', token: '' }),
+      ErrorCode.UnsupportedVersion,
+    ],
     ['a document name that escapes the data directory', (raw) => raw.hello('../etc/passwd'), ErrorCode.BadDocumentName],
     ['a second HELLO', (raw) => (raw.hello(), raw.hello()), ErrorCode.ProtocolError],
-    ['an undecodable Yjs update', (raw) => (raw.hello(), raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: Uint8Array.from([200, 1, 2, 3, 4, 5, 6, 7]) })), ErrorCode.ProtocolError],
+    [
+      'an undecodable Yjs update',
+      (raw) => (
+        raw.hello(),
+        raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: Uint8Array.from([200, 1, 2, 3, 4, 5, 6, 7]) })
+      ),
+      ErrorCode.ProtocolError,
+    ],
     ['a server-to-client message type', (raw) => (raw.hello(), raw.send({ type: MessageType.Ack, count: 1 })), ErrorCode.ProtocolError],
   ];
 

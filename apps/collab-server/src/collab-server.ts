@@ -45,7 +45,8 @@ export class CollabServer {
         noDelay: true,
         handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
         // A failed handshake is never a client; port probes and resets only at debug level.
-        onHandshakeFailure: ({ remote, reason, quiet }) => this.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
+        onHandshakeFailure: ({ remote, reason, quiet }) =>
+          this.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
       },
       (socket) => this.accept(socket),
     );

@@ -36,7 +36,9 @@ export class TcpTransport implements Transport {
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '?');
     this.remoteLabel = formatEndpoint(this.remoteAddress, socket.remotePort ?? 0);
     socket.setNoDelay(true);
-    socket.on('error', (error: NodeJS.ErrnoException) => options.logger.debug(`Socket error for ${this.remoteLabel}: ${error.code ?? error.message}`));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      options.logger.debug(`Socket error for ${this.remoteLabel}: ${error.code ?? error.message}`),
+    );
   }
 
   /** Starts carrying messages to and from `connection` (or, when the core refused it, only lets the socket close). */

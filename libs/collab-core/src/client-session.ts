@@ -29,7 +29,6 @@ const MAX_NAME_CHARS = 64;
 
 /** A client's name as logs show it: control characters (a newline would forge a log line) replaced, long names cut. */
 function displayName(name: string): string {
-  // eslint-disable-next-line no-control-regex
   const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
   return clean.length > MAX_NAME_CHARS ? `${clean.slice(0, MAX_NAME_CHARS - 1)}…` : clean;
 }
@@ -234,7 +233,10 @@ export class ClientSession implements Connection {
         this.document = document;
         this.state = 'active';
         const { settings } = this.host;
-        if (welcome) this.send(encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })));
+        if (welcome)
+          this.send(
+            encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })),
+          );
         document.join(this);
         const early = this.early;
         this.early = [];
@@ -272,14 +274,20 @@ export class ClientSession implements Connection {
           () => this.state === 'active' && this.send(encodeMessage({ type: MessageType.Flushed })),
           (error: Error) => {
             this.host.logger.error(`Could not write the plain-text copy of ${document.name} for client ${this.label}: ${error.message}`);
-            this.fail(ErrorCode.StorageUnavailable, `The server could not write the plain-text copy of the document: ${describeStorageFailure(error)}.`);
+            this.fail(
+              ErrorCode.StorageUnavailable,
+              `The server could not write the plain-text copy of the document: ${describeStorageFailure(error)}.`,
+            );
           },
         );
         return;
       case MessageType.Hello:
         return this.fail(ErrorCode.ProtocolError, 'HELLO may be sent only once, as the first message.');
       default:
-        return this.fail(ErrorCode.ProtocolError, `${messageTypeName(message.type)} (type ${message.type}) is not a message a client sends.`);
+        return this.fail(
+          ErrorCode.ProtocolError,
+          `${messageTypeName(message.type)} (type ${message.type}) is not a message a client sends.`,
+        );
     }
   }
 
@@ -294,7 +302,10 @@ export class ClientSession implements Connection {
       answer = document.stepTwoFor(stateVector);
     } catch (error) {
       this.host.logger.error(`Could not encode document ${document.name} for client ${this.label}: ${(error as Error).message}`);
-      return this.fail(ErrorCode.StorageUnavailable, `The server cannot send the document ${document.name} (an error on the server; it has been logged).`);
+      return this.fail(
+        ErrorCode.StorageUnavailable,
+        `The server cannot send the document ${document.name} (an error on the server; it has been logged).`,
+      );
     }
     for (const payload of answer) this.send(payload);
     this.host.logger.info(`Sent current document to client ${this.label}`);

@@ -60,7 +60,8 @@ function deepJsonUpdate(depth: number): Uint8Array {
   return encoder.toUint8Array();
 }
 
-const errorOf = (messages: Message[]) => messages.find((m) => m.type === MessageType.Error) as Extract<Message, { type: MessageType.Error }> | undefined;
+const errorOf = (messages: Message[]) =>
+  messages.find((m) => m.type === MessageType.Error) as Extract<Message, { type: MessageType.Error }> | undefined;
 
 function textUpdate(text: string, clientId = 1): Uint8Array {
   const doc = new Y.Doc();
@@ -120,7 +121,10 @@ describe('CollabCore', () => {
     const relayedBefore = b.transport.payloads.length;
     a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(other) });
     await settle();
-    expect(errorOf(a.transport.sent)).toMatchObject({ code: ErrorCode.ProtocolError, message: expect.stringMatching(/only text may be inserted and deleted/) });
+    expect(errorOf(a.transport.sent)).toMatchObject({
+      code: ErrorCode.ProtocolError,
+      message: expect.stringMatching(/only text may be inserted and deleted/),
+    });
     expect(b.transport.payloads.length).toBe(relayedBefore);
     expect(storage.records.get('temp')?.updates ?? []).toEqual([]);
     expect(lines.some((l) => l.startsWith('[WARN] Refused an edit of client ann ('))).toBe(true);
@@ -150,7 +154,9 @@ describe('CollabCore', () => {
     await settle();
     expect(errorOf(a.transport.sent)).toBeUndefined();
     const b = await join(core);
-    const syncs = b.transport.sent.filter((m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType !== SyncType.Step1);
+    const syncs = b.transport.sent.filter(
+      (m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType !== SyncType.Step1,
+    );
     expect(syncs.length).toBeGreaterThan(3);
     expect(syncs.at(-1)!.syncType).toBe(SyncType.Step2);
     expect(b.transport.payloads.every((p) => p.length <= 64 * 1024)).toBe(true);
@@ -213,7 +219,10 @@ describe('CollabCore', () => {
     const { core } = await startCore({ token: 'secret' });
     const t = connect(core);
     t.deliver(makeHello({ document: 'temp', clientName: 'ann' }));
-    expect(t.refusal).toEqual({ code: ErrorCode.AuthFailed, message: 'Authentication failed: this server needs a token, and none was sent.' });
+    expect(t.refusal).toEqual({
+      code: ErrorCode.AuthFailed,
+      message: 'Authentication failed: this server needs a token, and none was sent.',
+    });
   });
 
   it('tells a client the storage failed without the server paths, and logs the details', async () => {
@@ -240,7 +249,9 @@ describe('CollabCore', () => {
     document!.applyAwareness = original;
     await settle();
     expect(errorOf(a.transport.sent)?.code).toBe(ErrorCode.ProtocolError);
-    expect(lines.some((l) => l.startsWith('[ERROR] Internal error while handling a message from client ann') && l.includes('a bug'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[ERROR] Internal error while handling a message from client ann') && l.includes('a bug'))).toBe(
+      true,
+    );
     b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
     await settle();
     expect(b.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });

@@ -72,7 +72,13 @@ export class CollabCore implements SessionHost {
             maxDepth: settings.maxPresenceDepth,
             maxIdsPerPeer: settings.maxPresenceIdsPerClient,
           },
-          onChange: (name, origin, shape, recipients) => this.logLines.note(name, origin.label, shape, recipients.map((r) => r.label)),
+          onChange: (name, origin, shape, recipients) =>
+            this.logLines.note(
+              name,
+              origin.label,
+              shape,
+              recipients.map((r) => r.label),
+            ),
         },
       },
       this.logger,
@@ -189,7 +195,8 @@ export class CollabCore implements SessionHost {
     if (ok) return this.auth.succeeded(address);
     this.auth.failed(address);
     const wait = this.auth.waitMs(address);
-    if (wait > 0) this.logger.warn(`Wrong token from ${session.label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
+    if (wait > 0)
+      this.logger.warn(`Wrong token from ${session.label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
   }
 
   acquireDocument(name: string): Promise<SharedDocument> {

@@ -106,13 +106,20 @@ export function resolveCoreSettings(given: Partial<CoreSettings> = {}): CoreSett
   for (const [key, rule] of Object.entries(CORE_SETTING_RULES) as [keyof typeof CORE_SETTING_RULES, IntegerRule][]) {
     const value = settings[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > rule.max) {
-      throw new InvalidSettingError(key, `${key} must be a whole number of ${rule.unit} from ${rule.min} to ${rule.max} (got ${String(value)})`);
+      throw new InvalidSettingError(
+        key,
+        `${key} must be a whole number of ${rule.unit} from ${rule.min} to ${rule.max} (got ${String(value)})`,
+      );
     }
   }
-  if (typeof settings.serverName !== 'string' || settings.serverName === '') throw new InvalidSettingError('serverName', 'serverName must be a non-empty string');
+  if (typeof settings.serverName !== 'string' || settings.serverName === '')
+    throw new InvalidSettingError('serverName', 'serverName must be a non-empty string');
   if (typeof settings.token !== 'string') throw new InvalidSettingError('token', 'token must be a string (empty for none)');
   if (settings.maxHelloBytes > settings.maxFrameBytes) {
-    throw new InvalidSettingError('maxHelloBytes', `maxHelloBytes (${settings.maxHelloBytes}) must not be larger than maxFrameBytes (${settings.maxFrameBytes})`);
+    throw new InvalidSettingError(
+      'maxHelloBytes',
+      `maxHelloBytes (${settings.maxHelloBytes}) must not be larger than maxFrameBytes (${settings.maxFrameBytes})`,
+    );
   }
   return settings;
 }

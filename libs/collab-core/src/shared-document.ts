@@ -204,7 +204,9 @@ export class SharedDocument {
     if (failure !== undefined) {
       this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
       this.resetTrial();
-      throw failure instanceof UpdateRefusedError ? failure : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
+      throw failure instanceof UpdateRefusedError
+        ? failure
+        : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
     }
     const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
     // After the append is issued: nothing in a log line may keep an applied change from the disk.
@@ -260,7 +262,9 @@ export class SharedDocument {
 
   /** Every peer's presence, for QUERY_AWARENESS: AWARENESS messages, none when nobody is present. */
   awarenessMessages(): Uint8Array[] {
-    return this.presence.encodeAll(this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES).map((update) => encodeMessage({ type: MessageType.Awareness, update }));
+    return this.presence
+      .encodeAll(this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES)
+      .map((update) => encodeMessage({ type: MessageType.Awareness, update }));
   }
 
   /** Writes the plain-text copy now. */

@@ -34,7 +34,8 @@ export function checkTextUpdate(update: Uint8Array, textName: string): UpdateSha
     // An item placed by its neighbours (origin or right origin) lives where they live; one
     // placed by its parent must name the text itself, not another type or a map key.
     const parent: unknown = struct.parent;
-    if (parent !== null && parent !== textName) throw notText(typeof parent === 'string' ? `it edits the shared type "${parent}"` : 'it edits a nested type');
+    if (parent !== null && parent !== textName)
+      throw notText(typeof parent === 'string' ? `it edits the shared type "${parent}"` : 'it edits a nested type');
     if (struct.parentSub !== null) throw notText('it sets a key');
   }
   let deleted = 0;
@@ -43,11 +44,24 @@ export function checkTextUpdate(update: Uint8Array, textName: string): UpdateSha
 }
 
 function notText(why: string): UpdateRefusedError {
-  return new UpdateRefusedError('not-text', `The update changes more than the document's text (${why}); only text may be inserted and deleted.`);
+  return new UpdateRefusedError(
+    'not-text',
+    `The update changes more than the document's text (${why}); only text may be inserted and deleted.`,
+  );
 }
 
 // Yjs's own numbers for its content kinds (AbstractContent.getRef()).
-const CONTENT_NAMES: Record<number, string> = { 1: 'deleted', 2: 'JSON', 3: 'binary', 4: 'text', 5: 'embed', 6: 'format', 7: 'shared type', 8: 'value', 9: 'subdocument' };
+const CONTENT_NAMES: Record<number, string> = {
+  1: 'deleted',
+  2: 'JSON',
+  3: 'binary',
+  4: 'text',
+  5: 'embed',
+  6: 'format',
+  7: 'shared type',
+  8: 'value',
+  9: 'subdocument',
+};
 
 function contentName(content: Y.Item['content']): string {
   return CONTENT_NAMES[content.getRef()] ?? 'unknown';

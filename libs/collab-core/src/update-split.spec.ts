@@ -29,7 +29,15 @@ describe('splitUpdate', () => {
   it('rebuilds any document of several authors from its parts, whatever the order', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ author: fc.integer({ min: 0, max: 2 }), at: fc.nat(), text: fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }), del: fc.nat({ max: 40 }) }), { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.record({
+            author: fc.integer({ min: 0, max: 2 }),
+            at: fc.nat(),
+            text: fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }),
+            del: fc.nat({ max: 40 }),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
         fc.integer({ min: 300, max: 3000 }),
         fc.nat(),
         (edits, maxBytes, seed) => {

@@ -137,7 +137,7 @@ describe('ReconnectingClient.flush', () => {
     client.stop();
   });
 
-  it('passes an old server\'s ERROR 3 on instead of retrying', async () => {
+  it("passes an old server's ERROR 3 on instead of retrying", async () => {
     const scripted = await scriptedServer(['error-3']);
     const doc = new Y.Doc();
     const client = clientFor(scripted.port, doc);

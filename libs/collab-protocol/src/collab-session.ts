@@ -67,9 +67,14 @@ export class CollabSession extends EventEmitter {
     this.awareness = options.awareness;
     // Keystrokes are small frames that must leave at once: no Nagle delay on TCP streams.
     (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    this.detach = readFrames(stream, (payload) => this.onFrame(payload), (error) => this.end({ error }), {
-      maxFrameBytes: MAX_FRAME_BYTES_LIMIT,
-    });
+    this.detach = readFrames(
+      stream,
+      (payload) => this.onFrame(payload),
+      (error) => this.end({ error }),
+      {
+        maxFrameBytes: MAX_FRAME_BYTES_LIMIT,
+      },
+    );
     stream.on('error', (error: Error) => this.end({ error }));
     stream.on('close', () => this.end({}));
     options.doc.on('update', this.onLocalUpdate);

@@ -42,8 +42,10 @@ function checkOptions(options: StoreOptions): void {
   if (textDebounceMs !== undefined && !(typeof textDebounceMs === 'number' && Number.isFinite(textDebounceMs) && textDebounceMs >= 0)) {
     throw new InvalidOptionError(`textDebounceMs must be a finite number of milliseconds, 0 or more (got ${String(textDebounceMs)})`);
   }
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new InvalidOptionError('onWarning must be a function');
-  if (options.groupCommit !== undefined && typeof options.groupCommit !== 'boolean') throw new InvalidOptionError('groupCommit must be a boolean');
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
+    throw new InvalidOptionError('onWarning must be a function');
+  if (options.groupCommit !== undefined && typeof options.groupCommit !== 'boolean')
+    throw new InvalidOptionError('groupCommit must be a boolean');
 }
 
 /** Durable storage for the named documents of one data directory; takes the directory's lock. */
@@ -64,8 +66,16 @@ export class DocumentStore implements DocumentStorage {
     let dataDir = resolve(options.dataDir);
     // A mistyped path must not silently become a new tree of directories: only the last level is made.
     const parent = dirname(dataDir);
-    if (!(await stat(parent).then((s) => s.isDirectory(), () => false))) {
-      throw new StorageError('ENOENT', `the data directory ${dataDir} cannot be created: its parent ${parent} does not exist (create it first)`);
+    if (
+      !(await stat(parent).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    ) {
+      throw new StorageError(
+        'ENOENT',
+        `the data directory ${dataDir} cannot be created: its parent ${parent} does not exist (create it first)`,
+      );
     }
     try {
       await mkdir(dataDir, { recursive: false }).catch((err: NodeJS.ErrnoException) => {
@@ -97,7 +107,15 @@ export class DocumentStore implements DocumentStorage {
     }
     const open = this.documents.get(name);
     // A document being closed is loaded afresh once its close has written everything.
-    if (open) return open.then((d) => (d.isClosing ? d.close().catch(() => undefined).then(() => this.open(name)) : d));
+    if (open)
+      return open.then((d) =>
+        d.isClosing
+          ? d
+              .close()
+              .catch(() => undefined)
+              .then(() => this.open(name))
+          : d,
+      );
     const loading: Promise<DocumentFiles> = DocumentFiles.load(name, this.settings, () => {
       if (this.documents.get(name) === loading) this.documents.delete(name);
     });
@@ -112,7 +130,12 @@ export class DocumentStore implements DocumentStorage {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const results = await Promise.allSettled(
-        [...this.documents.values()].map((loading) => loading.then((d) => d.close(), () => undefined)),
+        [...this.documents.values()].map((loading) =>
+          loading.then(
+            (d) => d.close(),
+            () => undefined,
+          ),
+        ),
       );
       await this.lock.release();
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -88,11 +88,17 @@ export class DocumentFiles implements StoredDocument {
     // Leftovers of replacements a crash interrupted; never the file of record.
     await Promise.all([paths.text, paths.meta, paths.snapshot].map((p) => fs.unlink(tempPathFor(p)).catch(() => undefined)));
 
-    const [snapshot, logBytes, onDisk] = await Promise.all([readSnapshot(paths.snapshot), readOptional(paths.log), readTextFile(paths.text, paths.meta)]);
+    const [snapshot, logBytes, onDisk] = await Promise.all([
+      readSnapshot(paths.snapshot),
+      readOptional(paths.log),
+      readTextFile(paths.text, paths.meta),
+    ]);
     const scan: RecordScan = logBytes ? scanRecords(logBytes) : { records: [], validBytes: 0, damage: null };
     if (scan.damage?.kind === 'corrupt') throw new CorruptFileError(paths.log, scan.damage.offset, scan.damage.reason, 'log');
     if (scan.damage?.kind === 'torn') {
-      warn(`${paths.log}: cut off a torn last record at offset ${scan.damage.offset}, ${scan.damage.droppedBytes} bytes dropped (${scan.damage.reason})`);
+      warn(
+        `${paths.log}: cut off a torn last record at offset ${scan.damage.offset}, ${scan.damage.droppedBytes} bytes dropped (${scan.damage.reason})`,
+      );
     }
     const history = snapshot ? [snapshot, ...scan.records] : scan.records;
     const hasHistory = history.length > 0;
@@ -182,9 +188,11 @@ export class DocumentFiles implements StoredDocument {
         await log.drain();
         if (this.unstored && this.view) {
           // Updates whose append failed are in the document (and were relayed); keep them if the disk lets us.
-          await log.exclusive(() => this.compactNow(log)).catch((err: unknown) => {
-            this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
-          });
+          await log
+            .exclusive(() => this.compactNow(log))
+            .catch((err: unknown) => {
+              this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
+            });
         }
         await log.close().catch((err: unknown) => (failure ??= err));
       }
@@ -199,7 +207,11 @@ export class DocumentFiles implements StoredDocument {
   /** Opens the existing log (cutting a torn tail off). */
   private async openLog(validBytes: number, fileBytes: number): Promise<void> {
     const { fs, groupCommit } = this.settings;
-    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, { fs, groupCommit, onCommitted: (size) => this.maybeCompact(size) });
+    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
+      fs,
+      groupCommit,
+      onCommitted: (size) => this.maybeCompact(size),
+    });
   }
 
   /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
@@ -217,7 +229,8 @@ export class DocumentFiles implements StoredDocument {
       .exclusive(() => this.compactNow(log))
       .catch((err: unknown) => {
         this.nextCompactionAt = Date.now() + COMPACTION_RETRY_MS;
-        if (!(err instanceof StoreClosedError)) this.settings.warn(`compaction of ${this.name} failed, will retry: ${(err as PersistenceError).message}`);
+        if (!(err instanceof StoreClosedError))
+          this.settings.warn(`compaction of ${this.name} failed, will retry: ${(err as PersistenceError).message}`);
       })
       .finally(() => (this.compacting = false));
   }

@@ -6,18 +6,7 @@ import { wordEndAfter, wordStartBefore } from './word-motion';
 
 /** The movements the keys ask for. */
 export type Motion =
-  | 'left'
-  | 'right'
-  | 'word-left'
-  | 'word-right'
-  | 'up'
-  | 'down'
-  | 'home'
-  | 'end'
-  | 'page-up'
-  | 'page-down'
-  | 'doc-start'
-  | 'doc-end';
+  'left' | 'right' | 'word-left' | 'word-right' | 'up' | 'down' | 'home' | 'end' | 'page-up' | 'page-down' | 'doc-start' | 'doc-end';
 
 /** The local cursor: a document offset plus the column up/down aims for. */
 export interface CursorState {

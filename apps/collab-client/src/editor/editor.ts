@@ -34,8 +34,11 @@ export interface TerminalPort {
 export interface ConnectionSource {
   readonly state: ConnectionState;
   readonly isSaved: boolean;
+  // EventEmitter's own signature: its listeners take any arguments.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
   on(event: 'state' | 'saved', listener: (...args: any[]) => void): unknown;
   off(event: 'state' | 'saved', listener: (...args: any[]) => void): unknown;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
 /** Everything the controller is wired to. */
@@ -265,10 +268,17 @@ export class Editor {
     const cursorRow = rowOf(layout, this.cursor.index);
     const top = scrollToShow(layout, this.currentTop(layout), cursorRow, height);
     this.topRel = Y.createRelativePositionFromTypeIndex(this.text, rowStartIndex(layout, top));
-    const peers = peersOf(this.options.awareness.getStates() as Map<number, Record<string, unknown>>, this.options.doc.clientID, this.options.doc, this.text);
+    const peers = peersOf(
+      this.options.awareness.getStates() as Map<number, Record<string, unknown>>,
+      this.options.doc.clientID,
+      this.options.doc,
+      this.text,
+    );
     // Peers' selections underlined in their colour, ours in reverse video over them.
     const highlights: Highlight[] = peers.flatMap((p) =>
-      p.anchor !== undefined && p.index !== undefined ? [{ from: Math.min(p.anchor, p.index), to: Math.max(p.anchor, p.index), sgr: underlineSgr(p.color) }] : [],
+      p.anchor !== undefined && p.index !== undefined
+        ? [{ from: Math.min(p.anchor, p.index), to: Math.max(p.anchor, p.index), sgr: underlineSgr(p.color) }]
+        : [],
     );
     const own = this.selection();
     if (own) highlights.push({ ...own, sgr: SELECTION_SGR });
@@ -307,7 +317,10 @@ export class Editor {
     // The help screen has no cursor of its own: the terminal's stays hidden.
     if (this.helpScroll !== undefined) return { lines };
     const at = layout.locate(this.cursor.index);
-    return { lines, cursor: { x: Math.min(at.col, this.columns - 1), y: rowDistance(layout, top, { line: at.line, row: at.row }, height) } };
+    return {
+      lines,
+      cursor: { x: Math.min(at.col, this.columns - 1), y: rowDistance(layout, top, { line: at.line, row: at.row }, height) },
+    };
   }
 
   /** Paints at once rather than on the next tick. */
@@ -326,7 +339,10 @@ export class Editor {
 
   /** A key on the help screen: arrows and page keys scroll it, any other goes back (^Q quits as well). */
   private applyToHelp(action: EditorAction): boolean {
-    if (action.kind === 'move' && (action.motion === 'up' || action.motion === 'down' || action.motion === 'page-up' || action.motion === 'page-down')) {
+    if (
+      action.kind === 'move' &&
+      (action.motion === 'up' || action.motion === 'down' || action.motion === 'page-up' || action.motion === 'page-down')
+    ) {
       const step = { up: -1, down: 1, 'page-up': -this.textHeight, 'page-down': this.textHeight }[action.motion];
       this.helpScroll = Math.max(0, Math.min(helpScrollLimit(this.textHeight), (this.helpScroll ?? 0) + step));
       return true;
@@ -504,7 +520,10 @@ export class Editor {
     this.layoutCache = undefined;
     if (transaction.origin !== this.localOrigin) {
       const layout = this.layout();
-      const undone = transaction.origin === this.undoManager ? cursorAfterDelta(event.delta as Array<{ insert?: unknown; retain?: number; delete?: number }>) : undefined;
+      const undone =
+        transaction.origin === this.undoManager
+          ? cursorAfterDelta(event.delta as Array<{ insert?: unknown; retain?: number; delete?: number }>)
+          : undefined;
       if (undone !== undefined) this.setCursor({ index: layout.snap(undone) });
       else {
         // Someone else's edit: the cursor and the selection stay on the characters they were on.

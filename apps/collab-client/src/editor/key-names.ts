@@ -3,7 +3,9 @@
 import type { Keypress } from './key-bindings';
 
 function caret(text: string): string {
-  return text.replace(/\x1b/g, 'ESC ').replace(/[\u0000-\u001f\u007f]/g, (c) => `^${String.fromCharCode(c === '\x7f' ? 0x3f : c.charCodeAt(0) + 0x40)}`);
+  return text
+    .replace(/\x1b/g, 'ESC ')
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `^${String.fromCharCode(c === '\x7f' ? 0x3f : c.charCodeAt(0) + 0x40)}`);
 }
 
 /** A key as a person would name it. */

@@ -132,7 +132,12 @@ export function renderTextRows(
     const lit = ref && visual ? highlights.filter((h) => h.from < h.to && h.from <= base + visual.end && h.to > base + visual.start) : [];
     if (here.length === 0 && lit.length === 0) {
       // Most rows have no one else's cursor and no selection: plain text, no cells to build.
-      lines.push((visual?.graphemes ?? []).map((g) => g.display).join('').replace(/ +$/, ''));
+      lines.push(
+        (visual?.graphemes ?? [])
+          .map((g) => g.display)
+          .join('')
+          .replace(/ +$/, ''),
+      );
     } else {
       const row = blankRow(layout.columns);
       for (const g of visual?.graphemes ?? []) {
