@@ -17,6 +17,24 @@ export interface TcpTransportOptions {
   logger: Logger;
 }
 
+/**
+ * Framed copies of the payloads sent lately: a relayed update goes to every client of a document
+ * as the same payload, so it is framed (and copied) once, not once per client. Entries go when
+ * the payload does.
+ */
+const framed = new WeakMap<Uint8Array, Buffer>();
+
+function frameOf(payload: Uint8Array): Buffer {
+  let frame = framed.get(payload);
+  if (!frame) {
+    frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength);
+    frame.writeUInt32BE(payload.byteLength, 0);
+    frame.set(payload, FRAME_HEADER_BYTES);
+    framed.set(payload, frame);
+  }
+  return frame;
+}
+
 /** How long a closed connection may take to read its ERROR before it is cut. */
 const LINGER_MS = 2000;
 
@@ -61,10 +79,7 @@ export class TcpTransport implements Transport {
         socket.uncork();
       });
     }
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    header.writeUInt32BE(payload.byteLength, 0);
-    socket.write(header);
-    socket.write(payload);
+    socket.write(frameOf(payload));
     if (socket.writableLength > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
         `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${socket.writableLength} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,

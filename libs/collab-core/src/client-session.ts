@@ -75,6 +75,9 @@ export class ClientSession implements Connection {
   /** Document-changing messages received (SYNC step 2 and update), for ACK numbering. */
   private changesReceived = 0;
   private changesAcked = 0;
+  /** The most changes known stored; an ACK for them is queued while ackQueued. */
+  private changesStored = 0;
+  private ackQueued = false;
   /** Messages that arrived while the document was loading. */
   private early: Message[] = [];
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -344,9 +347,12 @@ export class ClientSession implements Connection {
     }
     stored.then(
       () => {
-        if (n > this.changesAcked && this.state === 'active') {
-          this.changesAcked = n;
-          if (this.acks) this.send(encodeMessage({ type: MessageType.Ack, count: n }));
+        if (n <= this.changesStored) return;
+        this.changesStored = n;
+        // Changes stored by one commit are acknowledged together, with one ACK of the last.
+        if (!this.ackQueued) {
+          this.ackQueued = true;
+          queueMicrotask(() => this.sendAck());
         }
       },
       (error: Error) => {
@@ -357,6 +363,13 @@ export class ClientSession implements Connection {
         );
       },
     );
+  }
+
+  private sendAck(): void {
+    this.ackQueued = false;
+    if (this.changesStored <= this.changesAcked || this.state !== 'active') return;
+    this.changesAcked = this.changesStored;
+    if (this.acks) this.send(encodeMessage({ type: MessageType.Ack, count: this.changesAcked }));
   }
 
   /** A bug: logged with its stack, and the client closed rather than the server crashed. */
