@@ -61,6 +61,8 @@ export class SharedDocument {
   /** The state vector before the last transaction, and whether it changed anything (an 'afterTransaction' listener: cheap, unlike 'update', for which Yjs encodes every change again). */
   private lastBefore: Map<number, number> = new Map();
   private lastChanged = false;
+  /** Updates to relay at the end of this turn of the event loop, with their authors. */
+  private pendingRelay: Array<{ update: Uint8Array; origin: unknown }> = [];
   /** Recipients of the update being applied now, for onChange. */
   private lastRecipients: DocumentPeer[] = [];
   private closed: Promise<void> | undefined;
@@ -266,6 +268,7 @@ export class SharedDocument {
   /** Detaches and closes the storage (which writes the plain-text copy); idempotent. */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      this.flushRelay();
       this.doc.off('afterTransaction', this.noteTransaction);
       this.presence.destroy();
       // The storage waits for the appends under way itself; it is told at once, so a document
@@ -333,18 +336,53 @@ export class SharedDocument {
     this.options.onChange?.(this.name, origin, shape, this.lastRecipients);
   }
 
-  /** Sends an update to every peer but `origin`, in parts when it is larger than a message may be. */
+  /**
+   * Sends an update to every peer but `origin`. Updates relayed in one turn of the event loop
+   * (several clients typing at once) go out together, merged into one message per recipient,
+   * at the end of the turn: fewer, larger frames, as Hocuspocus sends them.
+   */
   private relay(update: Uint8Array, origin: unknown): void {
     const recipients = this.peers.size ? [...this.peers].filter((p) => p !== origin) : [];
     this.lastRecipients = recipients;
     if (!recipients.length) return;
-    const payloads = splitUpdate(update, this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES).map((data) =>
-      encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }),
-    );
-    for (const p of recipients) for (const payload of payloads) p.send(payload);
+    this.pendingRelay.push({ update, origin });
+    if (this.pendingRelay.length === 1) setImmediate(this.flushRelay);
   }
 
+  /** Sends what relay() gathered; also before presence, so a cursor never arrives before its text. */
+  private readonly flushRelay = (): void => {
+    const batch = this.pendingRelay;
+    if (!batch.length) return;
+    this.pendingRelay = [];
+    const maxBytes = this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
+    const messages = (updates: Uint8Array[]): Uint8Array[] =>
+      splitUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates), maxBytes).map((data) =>
+        encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }),
+      );
+    if (batch.length === 1) {
+      const [{ update, origin }] = batch;
+      const payloads = messages([update]);
+      for (const p of this.peers) if (p !== origin) for (const payload of payloads) p.send(payload);
+      return;
+    }
+    // Each recipient gets every update of the turn but its own; most get all of them.
+    let all: Uint8Array[] | undefined;
+    const authors = new Set(batch.map((b) => b.origin));
+    for (const p of this.peers) {
+      let payloads: Uint8Array[];
+      if (authors.has(p)) {
+        const others = batch.filter((b) => b.origin !== p).map((b) => b.update);
+        if (!others.length) continue;
+        payloads = messages(others);
+      } else {
+        payloads = all ??= messages(batch.map((b) => b.update));
+      }
+      for (const payload of payloads) p.send(payload);
+    }
+  };
+
   private relayPresence(ids: number[], origin: unknown): void {
+    this.flushRelay();
     const recipients = [...this.peers].filter((p) => p !== origin);
     if (!recipients.length) return;
     const payload = encodeMessage({ type: MessageType.Awareness, update: this.presence.encode(ids) });
