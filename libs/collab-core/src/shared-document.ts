@@ -349,35 +349,29 @@ export class SharedDocument {
     if (this.pendingRelay.length === 1) setImmediate(this.flushRelay);
   }
 
-  /** Sends what relay() gathered; also before presence, so a cursor never arrives before its text. */
+  /**
+   * Sends what relay() gathered; also before presence, so a cursor never arrives before its text.
+   * Clients that wrote none of the batch (most of them) get it merged; an author gets the others'
+   * updates one by one (a merge per author would cost the square of the batch).
+   */
   private readonly flushRelay = (): void => {
     const batch = this.pendingRelay;
     if (!batch.length) return;
     this.pendingRelay = [];
     const maxBytes = this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
-    const messages = (updates: Uint8Array[]): Uint8Array[] =>
-      splitUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates), maxBytes).map((data) =>
-        encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }),
-      );
-    if (batch.length === 1) {
-      const [{ update, origin }] = batch;
-      const payloads = messages([update]);
-      for (const p of this.peers) if (p !== origin) for (const payload of payloads) p.send(payload);
-      return;
-    }
-    // Each recipient gets every update of the turn but its own; most get all of them.
-    let all: Uint8Array[] | undefined;
+    const messages = (update: Uint8Array): Uint8Array[] =>
+      splitUpdate(update, maxBytes).map((data) => encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }));
+    const single = batch.map(({ update, origin }) => ({ origin, payloads: undefined as Uint8Array[] | undefined, update }));
+    const one = (entry: (typeof single)[number]) => (entry.payloads ??= messages(entry.update));
+    let merged: Uint8Array[] | undefined;
     const authors = new Set(batch.map((b) => b.origin));
     for (const p of this.peers) {
-      let payloads: Uint8Array[];
-      if (authors.has(p)) {
-        const others = batch.filter((b) => b.origin !== p).map((b) => b.update);
-        if (!others.length) continue;
-        payloads = messages(others);
-      } else {
-        payloads = all ??= messages(batch.map((b) => b.update));
+      if (authors.has(p) || batch.length === 1) {
+        for (const entry of single) if (entry.origin !== p) for (const payload of one(entry)) p.send(payload);
+        continue;
       }
-      for (const payload of payloads) p.send(payload);
+      merged ??= mergeInChunks(batch.map((b) => b.update)).flatMap(messages);
+      for (const payload of merged) p.send(payload);
     }
   };
 
@@ -392,6 +386,18 @@ export class SharedDocument {
 
 const MISSING_DEPENDENCY =
   "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); it was not applied.";
+
+/** Updates merged a bounded number at a time (Y.mergeUpdates costs more than linear time in their number). */
+const MERGE_CHUNK = 64;
+
+function mergeInChunks(updates: Uint8Array[]): Uint8Array[] {
+  const merged: Uint8Array[] = [];
+  for (let i = 0; i < updates.length; i += MERGE_CHUNK) {
+    const chunk = updates.slice(i, i + MERGE_CHUNK);
+    merged.push(chunk.length === 1 ? chunk[0]! : Y.mergeUpdates(chunk));
+  }
+  return merged;
+}
 
 /** Whether a transaction added structs (a GC'd insertion changes no type, but moves the state vector). */
 function stateMoved(transaction: Y.Transaction): boolean {
