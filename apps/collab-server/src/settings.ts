@@ -129,6 +129,12 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocumentChars',
   },
   {
+    flags: '--max-line-bytes <n>',
+    env: 'COLLAB_MAX_LINE_BYTES',
+    description: 'longest line a plain-text client (nc, telnet) may send; a longer one is refused with a line of error, not added',
+    core: 'maxLineBytes',
+  },
+  {
     flags: '--max-presence-bytes <n>',
     env: 'COLLAB_MAX_PRESENCE_BYTES',
     description: 'largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)',
