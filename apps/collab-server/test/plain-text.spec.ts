@@ -214,7 +214,7 @@ describe('an HTTP request on the collab port', () => {
 describe('connections that say nothing (slowloris)', () => {
   it('with a token, never count as clients: they wait for AUTH as others wait for HELLO', async () => {
     const { port, server } = await startServer({ token: 's3cret', maxClients: 2, maxConnectionsPerAddress: 0 });
-    const silent = [];
+    const silent: Array<Awaited<ReturnType<typeof ncClient>>> = [];
     for (let i = 0; i < 200; i++) silent.push(await ncClient(port, i % 2 ? '::1' : '127.0.0.1'));
     await waitFor(() => silent.every((s) => s.output().startsWith('This server needs a token')), 'every one a plain-text connection');
     const a = await connectClient(port, { token: 's3cret' });
