@@ -10,6 +10,15 @@ import { MemoryTextTransport, MemoryTransport, captureLogger } from './testing';
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until check() holds (timers are late on a busy machine: no fixed sleeps for what must happen). */
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await tick();
 }
@@ -122,18 +131,17 @@ describe('PlainTextSession', () => {
     client.type('typed in client.py');
     await settle();
     expect(await storedText(storage, core)).toBe('');
-    await sleep(UNTERMINATED_LINE_MS + 50);
+    await until(async () => (await storedText(storage, core)) === 'typed in client.py\n', `the line, after ${UNTERMINATED_LINE_MS} ms`);
     client.type('and another');
-    await sleep(UNTERMINATED_LINE_MS + 50);
-    expect(await storedText(storage, core)).toBe('typed in client.py\nand another\n');
+    await until(async () => (await storedText(storage, core)) === 'typed in client.py\nand another\n', 'the second line');
   });
 
   it('waits for the line break of a client that sends them (nc, telnet), and takes the rest at the end of input', async () => {
     const { core, storage } = await startCore();
     const client = await textClient(core);
     client.type('whole\nhal');
-    await sleep(UNTERMINATED_LINE_MS + 50);
-    expect(await storedText(storage, core)).toBe('whole\n');
+    await sleep(UNTERMINATED_LINE_MS * 2);
+    expect(await storedText(storage, core)).toBe('whole\n'); // "hal" waits for its line break
     client.type('f\nno break at the end');
     client.end();
     await settle();
@@ -148,12 +156,13 @@ describe('PlainTextSession', () => {
     client.output = '';
     await ann.change((text) => text.insert(text.length, 'three, from ann\n'));
     expect(client.output).toBe('three, from ann\n');
+    const started = Date.now();
     await ann.change((text) => text.insert(3, ' (edited)'));
-    await sleep(QUIET_MS + 300);
-    expect(client.output).toBe('three, from ann\n(line 1): one (edited)\n');
+    await until(() => client.output === 'three, from ann\n(line 1): one (edited)\n', 'the changed line');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(QUIET_MS - 50); // once it has been still for a second
     await ann.change((text) => text.delete(text.toString().indexOf('two'), 4));
-    await sleep(150); // changes that end no line are looked at together, every 0.1 s
-    expect(client.output).toBe('three, from ann\n(line 1): one (edited)\n(line 2 deleted): two\n');
+    // Changes that end no line are looked at together, every 0.1 s.
+    await until(() => client.output === 'three, from ann\n(line 1): one (edited)\n(line 2 deleted): two\n', 'the deleted line');
   });
 
   it('tells others keystrokes as one line once Enter ends it', async () => {
@@ -234,7 +243,7 @@ describe('PlainTextSession', () => {
   it('closes a client silent for the idle timeout, saying why', async () => {
     const { core } = await startCore({ idleTimeoutMs: 100 });
     const client = await textClient(core);
-    await sleep(200);
+    await until(() => client.closed, 'the idle timeout');
     expect(client.farewell).toBe('Nothing received for 0.1 s; closing the connection.\n');
   });
 
@@ -300,7 +309,7 @@ describe('PlainTextSession with a token', () => {
     const waiting = await textClient(core);
     const ann = await framedClient(core);
     expect(ann.transport.sent[0]).toMatchObject({ type: MessageType.Welcome });
-    await sleep(250);
+    await until(() => waiting.closed, 'the handshake timeout');
     expect(waiting.farewell).toBe('No AUTH line within 0.15 s; closing the connection.\n');
   });
 });
