@@ -165,6 +165,18 @@ describe('PlainTextSession', () => {
     await until(() => client.output === 'three, from ann\n(line 1): one (edited)\n(line 2 deleted): two\n', 'the deleted line');
   });
 
+  it("leaves framed clients' changes relayed and logged as before (its observer reads event.delta, which opens an empty transaction)", async () => {
+    const { core, lines } = await startCore();
+    const ann = await framedClient(core, 'ann');
+    const bob = await framedClient(core, 'bob');
+    const client = await textClient(core);
+    await ann.change((text) => text.insert(0, 'from ann\n'));
+    expect(client.output).toBe('from ann\n');
+    expect(bob.text()).toBe('from ann\n');
+    expect(lines.some((l) => /^\[UPDATE\] Document updated by ann \(127\.0\.0\.1:\d+\): from ann$/.test(l))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('[INFO] Broadcasted update to client'))).toHaveLength(2);
+  });
+
   it('tells others keystrokes as one line once Enter ends it', async () => {
     const { core } = await startCore();
     const ann = await framedClient(core);
