@@ -234,6 +234,7 @@ describe('connections that say nothing (slowloris)', () => {
     expect(errorOf(refused.messages)?.code).toBe(ErrorCode.ServerFull);
     await Promise.all(silent.map((s) => s.closed));
     expect(silent[0]!.output()).toBe('Nothing received for 0.6 s; closing the connection.\n');
+    await waitFor(() => server.clientCount === 0, 'the server to count them gone');
     const a = await connectClient(port);
     expect(a.session.isSynced).toBe(true);
   });
