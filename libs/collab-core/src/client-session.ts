@@ -36,21 +36,32 @@ function displayName(name: string): string {
 /** How often a connection that keeps hitting a rate limit, or keeps claiming another's presence, is logged. */
 const REPEAT_LOG_INTERVAL_MS = 10_000;
 
+/** A session as the core that holds it sees it: a framed ClientSession or a PlainTextSession. */
+export interface HostedSession {
+  /** The client as logs show it. */
+  readonly label: string;
+  readonly transport: { readonly remoteAddress: string };
+  /** Whether it still has to say who it is (HELLO, or a plain-text client's AUTH line): it is not a client yet. */
+  readonly waitingForHello: boolean;
+  /** Tells the client why (as its protocol can) and closes. */
+  fail(code: ErrorCode, message?: string): void;
+}
+
 /** What a session needs from the core that holds it. */
 export interface SessionHost {
   readonly settings: CoreSettings;
   readonly logger: Logger;
   /** Milliseconds the session's address must still wait after wrong tokens (0: it may try). */
-  authWaitMs(session: ClientSession): number;
+  authWaitMs(session: HostedSession): number;
   /** The session sent a wrong token, or the right one. */
-  authResult(session: ClientSession, ok: boolean): void;
+  authResult(session: HostedSession, ok: boolean): void;
   /** Counts the session as a client after its HELLO; false when the server is full. */
-  admit(session: ClientSession): boolean;
+  admit(session: HostedSession): boolean;
   /** Loads (or finds) a document and holds it for the session; release it with releaseDocument. */
   acquireDocument(name: string): Promise<SharedDocument>;
   releaseDocument(document: SharedDocument): void;
   /** The session has ended. */
-  sessionClosed(session: ClientSession): void;
+  sessionClosed(session: HostedSession): void;
 }
 
 /** How a session starts. */
@@ -68,7 +79,7 @@ export interface SessionOptions {
 type State = 'hello' | 'joining' | 'active' | 'closing' | 'closed';
 
 /** One client connected through a transport. */
-export class ClientSession implements Connection {
+export class ClientSession implements Connection, HostedSession {
   private state: State = 'hello';
   private document: SharedDocument | undefined;
   private clientName = '';

@@ -58,7 +58,7 @@ export class SharedDocument {
    * (not even a duplicate) before that succeeds.
    */
   private unstored = false;
-  /** The state vector before the last transaction, and whether it changed anything (an 'afterTransaction' listener: cheap, unlike 'update', for which Yjs encodes every change again). */
+  /** Whether a transaction changed anything since applyChange or applyStoredUpdate reset it, and the state vector before the first that did (an 'afterTransaction' listener: cheap, unlike 'update', for which Yjs encodes every change again). */
   private lastBefore: Map<number, number> = new Map();
   private lastChanged = false;
   /** Updates to relay at the end of this turn of the event loop, with their authors. */
@@ -170,6 +170,7 @@ export class SharedDocument {
     // provably does from its decoded form (typing does), or else one that did on a copy.
     if (!appliesCleanly(decoded, this.doc.store)) this.tryOnCopy(update);
     let failure: unknown;
+    this.lastChanged = false;
     try {
       Y.applyUpdate(this.doc, update, peer);
     } catch (error) {
@@ -236,6 +237,7 @@ export class SharedDocument {
   /** Applies an update the storage already holds (written by another server): relayed here, not stored again. */
   applyStoredUpdate(update: Uint8Array, origin: ChangeOrigin): void {
     this.lastRecipients = [];
+    this.lastChanged = false;
     Y.applyUpdate(this.doc, update, origin);
     if (!this.lastChanged) return;
     this.relay(update, origin);
@@ -317,9 +319,14 @@ export class SharedDocument {
     throw new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
   }
 
+  // Notes the first transaction that changed something since applyChange (or applyStoredUpdate)
+  // reset lastChanged. Empty transactions are not evidence of anything: Yjs opens one when a text
+  // observer reads event.delta (a plain-text client's session does), after the change's own.
   private readonly noteTransaction = (transaction: Y.Transaction) => {
+    if (this.lastChanged) return;
+    if (transaction.changed.size === 0 && transaction.deleteSet.clients.size === 0 && !stateMoved(transaction)) return;
     this.lastBefore = transaction.beforeState;
-    this.lastChanged = transaction.changed.size > 0 || transaction.deleteSet.clients.size > 0 || stateMoved(transaction);
+    this.lastChanged = true;
   };
 
   /** Appends a record; after a failure the next one holds the whole state (see `unstored`). */
