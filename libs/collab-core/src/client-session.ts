@@ -233,14 +233,17 @@ export class ClientSession implements Connection {
         this.document = document;
         this.state = 'active';
         const { settings } = this.host;
-        if (welcome)
-          this.send(
-            encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })),
-          );
-        document.join(this);
-        const early = this.early;
-        this.early = [];
+        // A bug met while joining (encoding the presence of the others, say) closes this client
+        // like one met while handling its messages; thrown here it would reject a promise nobody
+        // holds, and the process would stop for everyone.
         try {
+          if (welcome)
+            this.send(
+              encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })),
+            );
+          document.join(this);
+          const early = this.early;
+          this.early = [];
           for (const m of early) if (this.state === 'active') this.onMessage(m);
         } catch (error) {
           this.internalError(error);

@@ -257,6 +257,29 @@ describe('CollabCore', () => {
     expect(b.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
   });
 
+  it('closes a joiner whose join trips a bug, logs it, and keeps serving the others', async () => {
+    const { core, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const document = await core.documents.loaded('temp');
+    const original = document!.join.bind(document);
+    document!.join = () => {
+      throw new TypeError('a bug in join');
+    };
+    const b = connect(core);
+    b.deliver(makeHello({ document: 'temp', clientName: 'bob' }));
+    await settle();
+    document!.join = original;
+    expect(errorOf(b.sent)?.code).toBe(ErrorCode.ProtocolError);
+    expect(
+      lines.some((l) => l.startsWith('[ERROR] Internal error while handling a message from client bob') && l.includes('a bug in join')),
+    ).toBe(true);
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
+    await settle();
+    expect(a.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    const c = await join(core, { name: 'cid' });
+    expect(errorOf(c.transport.sent)).toBeUndefined();
+  });
+
   it('applies, stores, relays and logs an edit made by the server itself', async () => {
     const { core, storage, lines } = await startCore();
     const a = await join(core, { name: 'ann' });
