@@ -192,6 +192,8 @@ export class ClientSession implements Connection {
   private onHello(message: Message): void {
     clearTimeout(this.handshakeTimer);
     const { settings } = this.host;
+    // Named from here on, so that every refusal's log line says who was refused.
+    if (message.type === MessageType.Hello) this.clientName = displayName(message.clientName);
     const wait = settings.token ? this.host.authWaitMs(this) : 0;
     if (wait > 0) {
       return this.fail(
@@ -200,7 +202,6 @@ export class ClientSession implements Connection {
       );
     }
     const decision = checkHello(message, { token: settings.token });
-    if (message.type === MessageType.Hello) this.clientName = displayName(message.clientName);
     if (!decision.ok) {
       if (decision.code === ErrorCode.AuthFailed) {
         this.host.authResult(this, false);

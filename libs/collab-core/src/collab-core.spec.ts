@@ -212,7 +212,8 @@ describe('CollabCore', () => {
     const elsewhere = await join(core, { token: 'right', address: '::1' });
     expect(errorOf(elsewhere.transport.sent)).toBeUndefined();
     await settle();
-    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true); // The refusal while it waits names the client too.
+    expect(lines.some((l) => /^\[WARN\] Sent ERROR 2 to client eve \(127\.0\.0\.1:\d+\): Too many wrong tokens/.test(l))).toBe(true);
   });
 
   it('tells a client with no token that the server needs one', async () => {
