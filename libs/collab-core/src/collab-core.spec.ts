@@ -102,6 +102,25 @@ describe('CollabCore', () => {
     expect(a.transport.sent.slice(before).map((m) => m.type)).toEqual([MessageType.Ack]);
   });
 
+  it('stores nothing for a change that changes nothing (an empty step 2, an update sent twice), and ACKs it after the changes before it', async () => {
+    const { core, storage } = await startCore();
+    const a = await join(core, { document: 'looked-at' });
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step2, data: Y.encodeStateAsUpdate(new Y.Doc()) });
+    await settle();
+    expect(a.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    expect(storage.records.has('looked-at')).toBe(false);
+    const update = textUpdate('once');
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
+    await settle();
+    expect(a.transport.sent.filter((m) => m.type === MessageType.Ack)).toEqual([
+      { type: MessageType.Ack, count: 1 },
+      { type: MessageType.Ack, count: 2 },
+      { type: MessageType.Ack, count: 3 },
+    ]);
+    expect(storage.records.get('looked-at')?.updates).toHaveLength(1);
+  });
+
   it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
     const { core, storage } = await startCore();
     const { transport } = await join(core);

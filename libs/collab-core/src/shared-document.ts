@@ -208,6 +208,10 @@ export class SharedDocument {
         ? failure
         : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
     }
+    // A change that changes nothing (the empty sync step 2 of a client that joins with nothing
+    // new, an update sent twice) is not stored: a document only looked at gets no files, and its
+    // log no record. Its ACK still waits for every append issued before it.
+    if (!changed && !this.unstored) return this.lastAppend;
     const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
     // After the append is issued: nothing in a log line may keep an applied change from the disk.
     if (changed) this.changed(peer, shape);
