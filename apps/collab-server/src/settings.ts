@@ -111,6 +111,13 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocuments',
   },
   {
+    flags: '--unload-after <seconds>',
+    env: 'COLLAB_UNLOAD_AFTER',
+    description: 'unload a document this long after its last client leaves (it then no longer counts against --max-documents)',
+    core: 'unloadAfterMs',
+    seconds: true,
+  },
+  {
     flags: '--max-edits-per-second <n>',
     env: 'COLLAB_MAX_EDITS_PER_SECOND',
     description: 'edits a second per client; past it the server reads from that client more slowly',
