@@ -83,6 +83,13 @@ export class ClientSession implements Connection {
   private readonly edits: TokenBucket;
   private readonly bytes: TokenBucket;
   private throttledUntil = 0;
+  /**
+   * While throttled no message is handled, not even one the transport had read already (one TCP
+   * read can hold thousands of small messages, each of which may ask for the whole document):
+   * they wait here, in order, until the budget has refilled.
+   */
+  private paused = false;
+  private backlog: Uint8Array[] = [];
   private lastRateLog = -Infinity;
   private lastContestLog = -Infinity;
   private readonly acks: boolean;
@@ -156,6 +163,14 @@ export class ClientSession implements Connection {
   receive(payload: Uint8Array): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.lastActivity = performance.now();
+    if (this.paused) {
+      this.backlog.push(payload);
+      return;
+    }
+    this.handle(payload);
+  }
+
+  private handle(payload: Uint8Array): void {
     if (!this.bytes.take(payload.length)) this.throttle('bytes', this.host.settings.maxBytesPerSecond);
     try {
       let message: Message;
@@ -179,6 +194,7 @@ export class ClientSession implements Connection {
   closed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.backlog = [];
     this.stopTimers();
     const document = this.document;
     this.document = undefined;
@@ -266,9 +282,11 @@ export class ClientSession implements Connection {
         return this.onChange(document, message.data);
       case MessageType.Awareness:
         return this.onAwareness(document, message.update);
-      case MessageType.QueryAwareness:
-        for (const payload of document.awarenessMessages()) this.send(payload);
-        return;
+      case MessageType.QueryAwareness: {
+        const answer = document.awarenessMessages();
+        for (const payload of answer) this.send(payload);
+        return this.chargeAnswer(answer);
+      }
       case MessageType.Ping:
         return this.send(encodeMessage({ type: MessageType.Pong }));
       case MessageType.Pong:
@@ -313,6 +331,18 @@ export class ClientSession implements Connection {
     }
     for (const payload of answer) this.send(payload);
     this.host.logger.info(`Sent current document to client ${this.label}`);
+    this.chargeAnswer(answer);
+  }
+
+  /**
+   * An answer counts against the client's byte budget like what it sends: a 5-byte request may
+   * ask for the whole document, and a client repeating it would otherwise keep the server busy
+   * encoding (and its output growing) at no cost to itself.
+   */
+  private chargeAnswer(payloads: readonly Uint8Array[]): void {
+    let bytes = 0;
+    for (const payload of payloads) bytes += payload.length;
+    if (bytes > 0 && !this.bytes.take(bytes)) this.throttle('bytes', this.host.settings.maxBytesPerSecond);
   }
 
   private onAwareness(document: SharedDocument, update: Uint8Array): void {
@@ -382,12 +412,23 @@ export class ClientSession implements Connection {
     this.throttledUntil = until;
     if (now - this.lastRateLog >= REPEAT_LOG_INTERVAL_MS) {
       this.lastRateLog = now;
-      this.host.logger.warn(`Client ${this.label} sends more than ${limit} ${what} a second; reading from it more slowly`);
+      const does = what === 'bytes' ? 'sends or asks for' : 'sends';
+      this.host.logger.warn(`Client ${this.label} ${does} more than ${limit} ${what} a second; reading from it more slowly`);
     }
+    this.paused = true;
     this.transport.pause();
-    setTimeout(() => {
-      if (performance.now() >= this.throttledUntil - 1 && this.state !== 'closing' && this.state !== 'closed') this.transport.resume();
-    }, wait).unref?.();
+    setTimeout(() => this.unpause(), wait).unref?.();
+  }
+
+  /** The budget has refilled: handles what waited, in order, and reads again unless that throttles anew. */
+  private unpause(): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    if (performance.now() < this.throttledUntil - 1) return; // a later throttle has its own timer
+    this.paused = false;
+    while (this.backlog.length > 0 && !this.paused && this.state !== 'closing' && this.state !== 'closed') {
+      this.handle(this.backlog.shift()!);
+    }
+    if (!this.paused && this.state !== 'closing' && this.state !== 'closed') this.transport.resume();
   }
 
   private armIdleTimer(delayMs: number): void {

@@ -9,6 +9,14 @@ import { MemoryTransport, captureLogger } from './testing';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await tick();
 }
@@ -119,6 +127,26 @@ describe('CollabCore', () => {
       { type: MessageType.Ack, count: 3 },
     ]);
     expect(storage.records.get('looked-at')?.updates).toHaveLength(1);
+  });
+
+  it('counts answers against the byte budget: a client repeating sync step 1 is slowed, and what it sent meanwhile waits, in order', async () => {
+    const { core, lines } = await startCore({ maxBytesPerSecond: 1024 });
+    await core.edit('temp', 'file', (text) => text.insert(0, 'x'.repeat(3000)));
+    const a = await join(core); // its first answer (3 KB) already leaves it 1 KB in debt
+    const stepTwos = () => a.transport.sent.filter((m) => m.type === MessageType.Sync && m.syncType === SyncType.Step2).length;
+    expect(stepTwos()).toBe(1);
+    expect(a.transport.paused).toBe(true);
+    for (let i = 0; i < 10; i++)
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(new Y.Doc()) });
+    a.transport.deliver({ type: MessageType.Ping });
+    await settle();
+    expect(stepTwos()).toBe(1); // none handled while paused
+    await waitUntil(() => stepTwos() === 2, 3000);
+    expect(a.transport.paused).toBe(true); // the second answer put it in debt again
+    expect(a.transport.sent.some((m) => m.type === MessageType.Pong)).toBe(false); // the PING waits behind the requests
+    expect(lines.some((l) => /\[WARN\] Client ann \(127\.0\.0\.1:\d+\) sends or asks for more than 1024 bytes a second/.test(l))).toBe(
+      true,
+    );
   });
 
   it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
