@@ -2,11 +2,11 @@
 // hold (frames before HELLO, presence ids, connections waiting for HELLO, document slots) and
 // how fast it can guess tokens. Memory is read from /proc/PID/status; the figures measured are
 // printed once at the end.
-import { ErrorCode, MessageType } from '@collab/collab-protocol';
-import { logLines, startBuiltServer, stopAll, type BuiltServer } from './built-server';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { ErrorCode, MessageType, SyncType, encodeMessage } from '@collab/collab-protocol';
+import { logLines, startBuiltServer, stopAll, type BuiltServer } from './built-server';
 import { decodePresence, frameHeader, framed, presenceMessage, type PresenceEntry } from './crafted-bytes';
 import { WireClient, closeAllClients, type WireConnectOptions } from './wire-client';
 
@@ -239,6 +239,41 @@ describe('connections and documents', () => {
     for (const c of idle) c.destroy();
     const ann = await WireClient.join(s.port, { name: 'ann' });
     await ann.append('after the burst');
+  });
+});
+
+describe('answers', () => {
+  it('slows a client that keeps asking for the whole document (5-byte SYNC step 1s) to --max-bytes-per-second, and the others are answered meanwhile', async () => {
+    const server = await startBuiltServer();
+    const writer = await WireClient.join(server.port, { name: 'writer' });
+    for (let i = 0; i < 2; i++) await writer.append('é'.repeat(1_000_000), 30_000); // a 4 MB document
+    const watcher = await WireClient.join(server.port, { name: 'watcher', timeoutMs: 30_000 });
+    const asker = await WireClient.join(server.port, { name: 'asker', timeoutMs: 30_000 });
+    // It reads everything it is sent (counting it only), and asks 2,000 times a second.
+    asker.socket.removeAllListeners('data');
+    let received = 0;
+    asker.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    const stepOne = framed(encodeMessage({ type: MessageType.Sync, syncType: SyncType.Step1, data: new Uint8Array([0]) }));
+    const asking = setInterval(() => asker.sendRaw(Buffer.concat(Array.from({ length: 20 }, () => stepOne))), 10);
+    const pings: number[] = [];
+    const start = Date.now();
+    try {
+      while (Date.now() - start < 3000) pings.push(await watcher.ping(30_000));
+    } finally {
+      clearInterval(asking);
+    }
+    const seconds = (Date.now() - start) / 1000;
+    figures.push(
+      `answers: a client asking for a 4 MB document 2,000 times a second got ${(received / MiB).toFixed(0)} MiB in ${seconds.toFixed(1)} s; the watcher's ${pings.length} PINGs meanwhile: max ${Math.max(...pings).toFixed(0)} ms, median ${pings.sort((a, b) => a - b)[pings.length >> 1].toFixed(0)} ms`,
+    );
+    // 16 MiB of burst, 8 MiB a second, and the answer that went into debt.
+    expect(received).toBeLessThan((16 + 8 * seconds + 4) * MiB);
+    expect(asker.closed).toBe(false);
+    await server.waitForOutput(
+      /\[WARN\] Client asker \(127\.0\.0\.1:\d+\) sends or asks for more than 8388608 bytes a second; reading from it more slowly/,
+    );
+    await writer.append('!');
+    await watcher.waitFor(() => watcher.text().endsWith('!'), 'the next edit');
   });
 });
 
