@@ -369,12 +369,16 @@ export class ClientSession implements Connection {
       stored = document.applyChange(this, update);
     } catch (error) {
       if (!(error instanceof UpdateRefusedError)) throw error;
+      const { settings } = this.host;
       this.host.logger.warn(
         error.reason === 'too-large'
-          ? `Refused an edit of client ${this.label}: document ${document.name} would pass ${this.host.settings.maxDocumentChars} characters`
-          : `Refused an edit of client ${this.label} to ${document.name}: ${error.message}`,
+          ? `Refused an edit of client ${this.label}: document ${document.name} would pass ${settings.maxDocumentChars} characters`
+          : error.reason === 'too-many-items'
+            ? `Refused an edit of client ${this.label}: document ${document.name} would pass ${settings.maxDocumentItems} items`
+            : `Refused an edit of client ${this.label} to ${document.name}: ${error.message}`,
       );
-      return this.fail(error.reason === 'too-large' ? ErrorCode.DocumentTooLarge : ErrorCode.ProtocolError, error.message);
+      const tooLarge = error.reason === 'too-large' || error.reason === 'too-many-items';
+      return this.fail(tooLarge ? ErrorCode.DocumentTooLarge : ErrorCode.ProtocolError, error.message);
     }
     stored.then(
       () => {

@@ -149,6 +149,43 @@ describe('CollabCore', () => {
     );
   });
 
+  it('refuses with ERROR 10 an edit that would give the document more items than maxDocumentItems, however few its characters', async () => {
+    const { core, storage, lines } = await startCore({ maxDocumentItems: 20 });
+    const a = await join(core, { name: 'ann' });
+    const doc = new Y.Doc();
+    doc.clientID = 5;
+    const text = doc.getText(TEXT_NAME);
+    const send = (change: () => void) => {
+      const before = Y.encodeStateVector(doc);
+      change();
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(doc, before) });
+    };
+    // Ten characters, each typed before the last: ten items that cannot merge.
+    send(() => {
+      for (let i = 0; i < 10; i++) text.insert(0, 'x');
+    });
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    // A run typed in one go is one item: fine. A deletion adds none: fine even at the limit.
+    send(() => text.insert(text.length, 'y'.repeat(1000)));
+    send(() => text.delete(0, 1));
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    send(() => {
+      for (let i = 0; i < 15; i++) text.insert(0, 'z');
+    });
+    await settle();
+    const error = errorOf(a.transport.sent);
+    expect(error?.code).toBe(ErrorCode.DocumentTooLarge);
+    expect(error?.message).toMatch(/at most 20 separate pieces of text/);
+    expect(
+      lines.some((l) => /^\[WARN\] Refused an edit of client ann \(127\.0\.0\.1:\d+\): document temp would pass 20 items/.test(l)),
+    ).toBe(true);
+    expect(storage.load('temp').getText(TEXT_NAME).toString()).toBe('x'.repeat(9) + 'y'.repeat(1000));
+    const b = await join(core, { name: 'bob' });
+    expect(errorOf(b.transport.sent)).toBeUndefined();
+  });
+
   it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
     const { core, storage } = await startCore();
     const { transport } = await join(core);

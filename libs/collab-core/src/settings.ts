@@ -29,6 +29,13 @@ export interface CoreSettings {
   maxBytesPerSecond: number;
   /** Longest document in characters; an edit past it gets ERROR 10. */
   maxDocumentChars: number;
+  /**
+   * Most items a document may hold (Yjs's pieces of text: a run typed in one go is one, each
+   * deleted run stays one); an edit adding more gets ERROR 10. Each costs the server about 0.6 KiB
+   * however short its text, so this, not maxDocumentChars, bounds a document typed one character
+   * at a time.
+   */
+  maxDocumentItems: number;
   /** Largest presence (awareness) state of one client, as JSON bytes. */
   maxPresenceBytes: number;
   /** Deepest nesting of arrays and objects in a presence state. */
@@ -59,6 +66,7 @@ export const DEFAULT_CORE_SETTINGS: Readonly<CoreSettings> = Object.freeze({
   maxEditsPerSecond: 1000,
   maxBytesPerSecond: 8 * 1024 * 1024,
   maxDocumentChars: 16 * 1024 * 1024,
+  maxDocumentItems: 512 * 1024,
   maxPresenceBytes: 16 * 1024,
   maxPresenceDepth: 16,
   maxPresenceIdsPerClient: 4,
@@ -89,6 +97,7 @@ export const CORE_SETTING_RULES: Readonly<Record<Exclude<keyof CoreSettings, 'se
   maxEditsPerSecond: { min: 1, max: 1_000_000_000, unit: 'edits a second' },
   maxBytesPerSecond: { min: 1024, max: 1024 * 1024 * 1024 * 1024, unit: 'bytes a second' },
   maxDocumentChars: { min: 1, max: 1024 * 1024 * 1024, unit: 'characters' },
+  maxDocumentItems: { min: 1, max: 1024 * 1024 * 1024, unit: 'items' },
   maxPresenceBytes: { min: 256, max: 1024 * 1024, unit: 'bytes' },
   maxPresenceDepth: { min: 2, max: 1000, unit: 'levels' },
   maxPresenceIdsPerClient: { min: 1, max: 1000, unit: 'ids' },

@@ -34,6 +34,8 @@ export interface SharedDocumentOptions {
   maxMessageBytes: number;
   /** Longest text a client's change may make. */
   maxDocumentChars: number;
+  /** Most items (structs) a client's change may bring the document to. */
+  maxDocumentItems: number;
   presence: PresenceLimits;
   /** A change was applied and handed to the storage; `recipients` are the peers it was relayed to. */
   onChange?(document: string, origin: ChangeOrigin, shape: UpdateShape, recipients: readonly DocumentPeer[]): void;
@@ -42,6 +44,13 @@ export interface SharedDocumentOptions {
 /** An edit made by the server itself: an outside edit of the plain file, a restore, an import. */
 export class ServerOrigin implements ChangeOrigin {
   constructor(readonly label: string) {}
+}
+
+/** How many structs (items, deleted ones too, and GC ranges) a document holds: what its memory grows with. */
+function structCount(doc: Y.Doc): number {
+  let count = 0;
+  for (const structs of doc.store.clients.values()) count += structs.length;
+  return count;
 }
 
 /** A fresh Y.Doc holding what `doc` holds. */
@@ -326,7 +335,18 @@ export class SharedDocument {
       failure = error;
     }
     const { store } = trial;
-    if (failure === undefined && !store.pendingStructs && !store.pendingDs) return;
+    if (failure === undefined && !store.pendingStructs && !store.pendingDs) {
+      // Counted once applied (Yjs merges and splits items as it integrates them); a change that
+      // adds no items (a deletion of whole items, a resent state) is fine even past the limit.
+      const max = this.options.maxDocumentItems;
+      const items = structCount(trial);
+      if (items <= max || items <= structCount(this.doc)) return;
+      this.resetTrial();
+      throw new UpdateRefusedError(
+        'too-many-items',
+        `The document may hold at most ${max} separate pieces of text (each insertion typed apart from the others is one, deleted ones too); this edit would add more. It was not applied.`,
+      );
+    }
     this.resetTrial();
     if (failure === undefined) throw new UpdateRefusedError('missing-dependency', MISSING_DEPENDENCY);
     throw new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
