@@ -136,6 +136,13 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocumentChars',
   },
   {
+    flags: '--max-document-items <n>',
+    env: 'COLLAB_MAX_DOCUMENT_ITEMS',
+    description:
+      'most separate pieces of text (Yjs items, deleted ones too) in a document, about 0.6 KiB of memory each; an edit past it is refused (ERROR 10)',
+    core: 'maxDocumentItems',
+  },
+  {
     flags: '--max-presence-bytes <n>',
     env: 'COLLAB_MAX_PRESENCE_BYTES',
     description: 'largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)',
