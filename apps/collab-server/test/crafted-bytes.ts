@@ -76,6 +76,33 @@ export function deepJsonUpdate(depth: number, clientId = 7): Uint8Array {
   return encoder.toUint8Array();
 }
 
+/**
+ * `count` one-character items by client `client` from clock `first` on, each placed right before
+ * the one before it, so that no two can merge: what typing one character at a time at the start
+ * of the text makes, written directly (Yjs would take minutes to make a million of them).
+ */
+export function unmergeableItemsUpdate(client: number, first: number, count: number): Uint8Array {
+  const encoder = new Y.UpdateEncoderV1();
+  const rest = encoder.restEncoder;
+  encoding.writeVarUint(rest, 1); // clients
+  encoding.writeVarUint(rest, count);
+  encoder.writeClient(client);
+  encoding.writeVarUint(rest, first);
+  for (let clock = first; clock < first + count; clock++) {
+    if (clock === 0) {
+      encoder.writeInfo(4); // ContentString, no origins: its parent follows
+      encoder.writeParentInfo(true);
+      encoder.writeString(TEXT_NAME);
+    } else {
+      encoder.writeInfo(0x40 | 4); // ContentString with a right origin: the item before
+      encoder.writeRightID(Y.createID(client, clock - 1));
+    }
+    encoder.writeString('x');
+  }
+  encoding.writeVarUint(rest, 0); // no deletions
+  return encoder.toUint8Array();
+}
+
 /** The update a fresh Y.Doc (client id `clientId`) makes for `change`. */
 export function updateOf(change: (doc: Y.Doc) => void, clientId: number): Uint8Array {
   const doc = new Y.Doc();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import { ErrorCode, MessageType } from '@collab/collab-protocol';
 import { logLines, startBuiltServer, stopAll, type BuiltServer } from './built-server';
-import { deepJsonUpdate, framed, nestedArraysJson, nonTextUpdates, presenceMessage } from './crafted-bytes';
+import { deepJsonUpdate, framed, nestedArraysJson, nonTextUpdates, presenceMessage, unmergeableItemsUpdate } from './crafted-bytes';
 import { WireClient, closeAllClients } from './wire-client';
 
 jest.setTimeout(60_000);
@@ -189,6 +189,31 @@ describe('client updates may only edit the text', () => {
     await joiner.waitFor(() => joiner.messages.some((m) => m.type === MessageType.Pong), 'PONG');
     expect(joiner.error()).toBeUndefined();
     await stillServes(server, peer, 'still editable');
+  });
+});
+
+describe('a document typed one character at a time', () => {
+  it('refuses with ERROR 10 an edit that would pass --max-document-items, so memory is bounded however few characters it has', async () => {
+    const server = await startBuiltServer({ args: ['--max-document-items', '100000'] });
+    const watcher = await WireClient.join(server.port, { name: 'watcher' });
+    const typist = await WireClient.join(server.port, { name: 'typist' });
+    const before = server.rssMiB();
+    await typist.waitForAck(typist.sendUpdate(unmergeableItemsUpdate(77, 0, 90_000)), 30_000);
+    const at90k = server.rssMiB();
+    typist.sendUpdate(unmergeableItemsUpdate(77, 90_000, 20_000));
+    const error = await typist.refusal(30_000);
+    expect(error.code).toBe(ErrorCode.DocumentTooLarge);
+    expect(error.message).toMatch(/at most 100000 separate pieces of text/);
+    await server.waitForOutput(/\[WARN\] Refused an edit of client typist \(127\.0\.0\.1:\d+\): document temp would pass 100000 items/);
+    // 90,000 items of one character each: about 0.6 KiB apiece in the server (the document and its trial copy).
+    expect(at90k - before).toBeLessThan(128);
+    await watcher.waitFor(() => watcher.text().length === 90_000, 'the 90,000 characters that were accepted');
+    await stillServes(server, watcher, '!');
+    watcher.destroy();
+    expect(await server.stop()).toBe(0);
+    const again = await startBuiltServer({ dataDir: server.dataDir, args: ['--max-document-items', '100000'] });
+    const joiner = await WireClient.join(again.port);
+    expect(joiner.text()).toBe('x'.repeat(90_000) + '!');
   });
 });
 
