@@ -140,6 +140,7 @@ async function loadFromDisk(trace: Trace, dataDir: string): Promise<number> {
   const stored = await SharedDocument.load(await store.open('paper'), {
     maxMessageBytes: 16 * 1024 * 1024,
     maxDocumentChars: 1024 * 1024 * 1024,
+    maxDocumentItems: 1024 * 1024 * 1024,
     presence: { maxStateBytes: 16 * 1024, maxDepth: 16, maxIdsPerPeer: 4 },
   });
   const ms = performance.now() - started;

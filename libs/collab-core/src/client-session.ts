@@ -426,13 +426,17 @@ export class ClientSession implements Connection {
 
   /** The budget has refilled: handles what waited, in order, and reads again unless that throttles anew. */
   private unpause(): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.ending) return;
     if (performance.now() < this.throttledUntil - 1) return; // a later throttle has its own timer
     this.paused = false;
-    while (this.backlog.length > 0 && !this.paused && this.state !== 'closing' && this.state !== 'closed') {
-      this.handle(this.backlog.shift()!);
-    }
-    if (!this.paused && this.state !== 'closing' && this.state !== 'closed') this.transport.resume();
+    // Each message handled may throttle again, or end the session.
+    while (this.backlog.length > 0 && !this.paused && !this.ending) this.handle(this.backlog.shift()!);
+    if (!this.paused && !this.ending) this.transport.resume();
+  }
+
+  /** Whether the session is closing or closed (read afresh: handling a message can end it). */
+  private get ending(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
   }
 
   private armIdleTimer(delayMs: number): void {
