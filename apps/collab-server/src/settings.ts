@@ -111,6 +111,13 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocuments',
   },
   {
+    flags: '--unload-after <seconds>',
+    env: 'COLLAB_UNLOAD_AFTER',
+    description: 'unload a document this long after its last client leaves (it then no longer counts against --max-documents)',
+    core: 'unloadAfterMs',
+    seconds: true,
+  },
+  {
     flags: '--max-edits-per-second <n>',
     env: 'COLLAB_MAX_EDITS_PER_SECOND',
     description: 'edits a second per client; past it the server reads from that client more slowly',
@@ -133,6 +140,13 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     env: 'COLLAB_MAX_LINE_BYTES',
     description: 'longest line a plain-text client (nc, telnet) may send; a longer one is refused with a line of error, not added',
     core: 'maxLineBytes',
+  },
+  {
+    flags: '--max-document-items <n>',
+    env: 'COLLAB_MAX_DOCUMENT_ITEMS',
+    description:
+      'most separate pieces of text (Yjs items, deleted ones too) in a document, about 0.6 KiB of memory each; an edit past it is refused (ERROR 10)',
+    core: 'maxDocumentItems',
   },
   {
     flags: '--max-presence-bytes <n>',

@@ -9,6 +9,14 @@ import { MemoryTransport, captureLogger } from './testing';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await tick();
 }
@@ -107,7 +115,10 @@ describe('CollabCore', () => {
     const a = await join(core, { name: 'ann' });
     const b = await join(core, { name: 'bob' });
     const c = await join(core, { name: 'cy' });
-    const syncs = (t: MemoryTransport) => t.sent.filter((m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType === SyncType.Update);
+    const syncs = (t: MemoryTransport) =>
+      t.sent.filter(
+        (m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType === SyncType.Update,
+      );
     const before = [a, b, c].map(({ transport }) => syncs(transport).length);
     a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('from ann', 11) });
     b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('from bob', 12) });
@@ -122,6 +133,79 @@ describe('CollabCore', () => {
     expect(textOf(got[0]!)).toBe('from bob');
     expect(textOf(got[1]!)).toBe('from ann');
     expect(textOf(got[2]!).length).toBe('from annfrom bob'.length);
+  });
+
+  it('stores nothing for a change that changes nothing (an empty step 2, an update sent twice), and ACKs it after the changes before it', async () => {
+    const { core, storage } = await startCore();
+    const a = await join(core, { document: 'looked-at' });
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step2, data: Y.encodeStateAsUpdate(new Y.Doc()) });
+    await settle();
+    expect(a.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    expect(storage.records.has('looked-at')).toBe(false);
+    const update = textUpdate('once');
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
+    await settle();
+    // Changes stored by one commit are acknowledged by one ACK of the last.
+    expect(a.transport.sent.filter((m) => m.type === MessageType.Ack).at(-1)).toEqual({ type: MessageType.Ack, count: 3 });
+    expect(storage.records.get('looked-at')?.updates).toHaveLength(1);
+  });
+
+  it('counts answers against the byte budget: a client repeating sync step 1 is slowed, and what it sent meanwhile waits, in order', async () => {
+    const { core, lines } = await startCore({ maxBytesPerSecond: 1024 });
+    await core.edit('temp', 'file', (text) => text.insert(0, 'x'.repeat(3000)));
+    const a = await join(core); // its first answer (3 KB) already leaves it 1 KB in debt
+    const stepTwos = () => a.transport.sent.filter((m) => m.type === MessageType.Sync && m.syncType === SyncType.Step2).length;
+    expect(stepTwos()).toBe(1);
+    expect(a.transport.paused).toBe(true);
+    for (let i = 0; i < 10; i++)
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(new Y.Doc()) });
+    a.transport.deliver({ type: MessageType.Ping });
+    await settle();
+    expect(stepTwos()).toBe(1); // none handled while paused
+    await waitUntil(() => stepTwos() === 2, 3000);
+    expect(a.transport.paused).toBe(true); // the second answer put it in debt again
+    expect(a.transport.sent.some((m) => m.type === MessageType.Pong)).toBe(false); // the PING waits behind the requests
+    expect(lines.some((l) => /\[WARN\] Client ann \(127\.0\.0\.1:\d+\) sends or asks for more than 1024 bytes a second/.test(l))).toBe(
+      true,
+    );
+  });
+
+  it('refuses with ERROR 10 an edit that would give the document more items than maxDocumentItems, however few its characters', async () => {
+    const { core, storage, lines } = await startCore({ maxDocumentItems: 20 });
+    const a = await join(core, { name: 'ann' });
+    const doc = new Y.Doc();
+    doc.clientID = 5;
+    const text = doc.getText(TEXT_NAME);
+    const send = (change: () => void) => {
+      const before = Y.encodeStateVector(doc);
+      change();
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(doc, before) });
+    };
+    // Ten characters, each typed before the last: ten items that cannot merge.
+    send(() => {
+      for (let i = 0; i < 10; i++) text.insert(0, 'x');
+    });
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    // A run typed in one go is one item: fine. A deletion adds none: fine even at the limit.
+    send(() => text.insert(text.length, 'y'.repeat(1000)));
+    send(() => text.delete(0, 1));
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    send(() => {
+      for (let i = 0; i < 15; i++) text.insert(0, 'z');
+    });
+    await settle();
+    const error = errorOf(a.transport.sent);
+    expect(error?.code).toBe(ErrorCode.DocumentTooLarge);
+    expect(error?.message).toMatch(/at most 20 separate pieces of text/);
+    expect(
+      lines.some((l) => /^\[WARN\] Refused an edit of client ann \(127\.0\.0\.1:\d+\): document temp would pass 20 items/.test(l)),
+    ).toBe(true);
+    expect(storage.load('temp').getText(TEXT_NAME).toString()).toBe('x'.repeat(9) + 'y'.repeat(1000));
+    const b = await join(core, { name: 'bob' });
+    expect(errorOf(b.transport.sent)).toBeUndefined();
   });
 
   it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
@@ -234,7 +318,8 @@ describe('CollabCore', () => {
     const elsewhere = await join(core, { token: 'right', address: '::1' });
     expect(errorOf(elsewhere.transport.sent)).toBeUndefined();
     await settle();
-    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true); // The refusal while it waits names the client too.
+    expect(lines.some((l) => /^\[WARN\] Sent ERROR 2 to client eve \(127\.0\.0\.1:\d+\): Too many wrong tokens/.test(l))).toBe(true);
   });
 
   it('tells a client with no token that the server needs one', async () => {
@@ -277,6 +362,29 @@ describe('CollabCore', () => {
     b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
     await settle();
     expect(b.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+  });
+
+  it('closes a joiner whose join trips a bug, logs it, and keeps serving the others', async () => {
+    const { core, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const document = await core.documents.loaded('temp');
+    const original = document!.join.bind(document);
+    document!.join = () => {
+      throw new TypeError('a bug in join');
+    };
+    const b = connect(core);
+    b.deliver(makeHello({ document: 'temp', clientName: 'bob' }));
+    await settle();
+    document!.join = original;
+    expect(errorOf(b.sent)?.code).toBe(ErrorCode.ProtocolError);
+    expect(
+      lines.some((l) => l.startsWith('[ERROR] Internal error while handling a message from client bob') && l.includes('a bug in join')),
+    ).toBe(true);
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
+    await settle();
+    expect(a.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    const c = await join(core, { name: 'cid' });
+    expect(errorOf(c.transport.sent)).toBeUndefined();
   });
 
   it('applies, stores, relays and logs an edit made by the server itself', async () => {

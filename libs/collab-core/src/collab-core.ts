@@ -81,6 +81,7 @@ export class CollabCore implements SessionHost {
         document: {
           maxMessageBytes: settings.maxFrameBytes,
           maxDocumentChars: settings.maxDocumentChars,
+          maxDocumentItems: settings.maxDocumentItems,
           presence: {
             maxStateBytes: settings.maxPresenceBytes,
             maxDepth: settings.maxPresenceDepth,

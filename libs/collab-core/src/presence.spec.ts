@@ -75,6 +75,18 @@ describe('PresenceTable', () => {
     expect(remembered()).toBe(0);
   });
 
+  it('applies the removal of its own id in an update that also holds removals of ids nobody holds', () => {
+    table.apply(ann, update([10, 1, '{}']));
+    relayed = [];
+    const ids = Array.from({ length: 1000 }, (_, i) => [5000 + i, 1, 'null'] as [number, number, string]);
+    table.apply(ann, update(...ids.slice(0, 500), [10, 2, 'null'], ...ids.slice(500)));
+    expect(table.size).toBe(0);
+    expect(relayed).toEqual([{ ids: [10], origin: ann }]);
+    // A state written as JSON that is not exactly `null` is read like any other.
+    table.apply(ann, update([11, 1, ' null '], [12, 1, '{"a":1}']));
+    expect([...table.awareness.getStates().keys()].filter((id) => id !== table.awareness.clientID)).toEqual([12]);
+  });
+
   it('removes every state of a connection that leaves, and tells the others', () => {
     table.apply(ann, update([1, 1, '{}'], [2, 1, '{}']));
     relayed = [];

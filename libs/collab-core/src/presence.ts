@@ -30,8 +30,6 @@ export interface PresenceOutcome {
   readonly contested: readonly number[];
 }
 
-const utf8 = new TextEncoder();
-
 /** Whether arrays and objects in `value` nest at most `limit` deep (iteratively: no stack to overflow). */
 export function nestsWithin(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
@@ -44,21 +42,51 @@ export function nestsWithin(value: unknown, limit: number): boolean {
   return true;
 }
 
-/** The entries of an awareness update, checked against the limits; throws PresenceRefusedError. */
-function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[] {
+/** The entries of an awareness update that were kept, and how many it held. */
+interface ReadEntries {
+  entries: PresenceEntry[];
+  total: number;
+}
+
+/** Whether the next varString of `decoder` is exactly `null` (a removal); if so it is consumed. */
+function readNullState(decoder: decoding.Decoder): boolean {
+  const { arr, pos } = decoder;
+  // varUint 4, then the four bytes of "null".
+  if (arr[pos] === 4 && arr[pos + 1] === 0x6e && arr[pos + 2] === 0x75 && arr[pos + 3] === 0x6c && arr[pos + 4] === 0x6c) {
+    decoder.pos = pos + 5;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The entries of an awareness update, checked against the limits; throws PresenceRefusedError.
+ * A removal (`null` state) for which `keepRemoval(id)` is false is skipped as it is read, without
+ * decoding or allocating anything: an update can hold hundreds of thousands of them.
+ */
+function readEntries(update: Uint8Array, limits: PresenceLimits, keepRemoval: (id: number) => boolean): ReadEntries {
   const entries: PresenceEntry[] = [];
+  let total = 0;
   try {
     const decoder = decoding.createDecoder(update);
-    const count = decoding.readVarUint(decoder);
-    for (let i = 0; i < count; i++) {
+    total = decoding.readVarUint(decoder);
+    for (let i = 0; i < total; i++) {
       const id = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
-      const json = decoding.readVarString(decoder);
-      if (json.length > limits.maxStateBytes || utf8.encode(json).length > limits.maxStateBytes) {
+      if (readNullState(decoder)) {
+        if (keepRemoval(id)) entries.push({ id, clock, json: 'null', state: null });
+        continue;
+      }
+      // A varString starts with its length in UTF-8 bytes: a state too large is refused unread.
+      const start = decoder.pos;
+      const bytes = decoding.readVarUint(decoder);
+      if (bytes > limits.maxStateBytes) {
         throw new PresenceRefusedError(
-          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${utf8.encode(json).length} bytes was sent.`,
+          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${bytes} bytes was sent.`,
         );
       }
+      decoder.pos = start;
+      const json = decoding.readVarString(decoder);
       const state: unknown = JSON.parse(json);
       if (!nestsWithin(state, limits.maxDepth)) {
         throw new PresenceRefusedError(`A presence state may nest arrays and objects at most ${limits.maxDepth} deep.`);
@@ -69,7 +97,7 @@ function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[
     if (error instanceof PresenceRefusedError) throw error;
     throw new PresenceRefusedError('The AWARENESS update could not be decoded.', { cause: error });
   }
-  return entries;
+  return { entries, total };
 }
 
 function encodeEntries(entries: readonly PresenceEntry[]): Uint8Array {
@@ -117,7 +145,8 @@ export class PresenceTable {
    * nobody holds are dropped.
    */
   apply(owner: object, update: Uint8Array): PresenceOutcome {
-    const entries = readEntries(update, this.limits);
+    // Removals of ids nobody holds would be dropped below: they are not even kept while reading.
+    const { entries, total } = readEntries(update, this.limits, (id) => this.ownerOf.has(id));
     const mine = this.idsOf.get(owner);
     const kept: PresenceEntry[] = [];
     const contested: number[] = [];
@@ -138,7 +167,7 @@ export class PresenceTable {
       }
     }
     if (!this.idsOf.has(owner)) this.idsOf.set(owner, new Set());
-    if (kept.length === entries.length) applyAwarenessUpdate(this.awareness, update, owner);
+    if (kept.length === total) applyAwarenessUpdate(this.awareness, update, owner);
     else if (kept.length) applyAwarenessUpdate(this.awareness, encodeEntries(kept), owner);
     return { contested };
   }
