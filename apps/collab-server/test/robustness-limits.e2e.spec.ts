@@ -224,8 +224,14 @@ describe('connections and documents', () => {
     const s = await startBuiltServer({ args: ['--max-connections-per-address', '0'] });
     const fdsBefore = s.openFds();
     const idle: WireClient[] = [];
+    // Each sends the first byte of a HELLO and stalls (silence alone would make it a plain-text client).
+    const stall = async () => {
+      const c = await WireClient.connect(s.port);
+      c.sendRaw(Uint8Array.of(0));
+      return c;
+    };
     for (let batch = 0; batch < 20; batch++) {
-      idle.push(...(await Promise.all(Array.from({ length: 100 }, () => WireClient.connect(s.port)))));
+      idle.push(...(await Promise.all(Array.from({ length: 100 }, stall))));
     }
     await sleep(1000);
     const open = idle.filter((c) => !c.closed).length;
