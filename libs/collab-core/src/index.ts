@@ -1,5 +1,5 @@
 export { CollabCore, DefaultDocumentError } from './collab-core';
-export type { CollabCoreOptions } from './collab-core';
+export type { CollabCoreOptions, TokenCheck } from './collab-core';
 export { ClientSession } from './client-session';
 export type { SessionOptions, SessionHost } from './client-session';
 export { DocumentRegistry } from './document-registry';

@@ -31,6 +31,7 @@ export { DEFAULT_DOCUMENT, TEXT_NAME, MAX_DOCUMENT_NAME_LENGTH, validateDocument
 export { checkHello, makeHello, makeWelcome, checkWelcome } from './handshake';
 export type { HelloCheckOptions, HelloDecision, WelcomeCheckOptions, WelcomeDecision } from './handshake';
 export { describeServerError, isRetryableErrorCode } from './server-error';
+export { tokensMatch } from './token';
 export { CollabSession, sessionError } from './collab-session';
 export type { CollabSessionOptions, SessionEnd } from './collab-session';
 export { ReconnectingClient } from './reconnecting-client';
