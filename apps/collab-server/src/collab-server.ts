@@ -1,13 +1,30 @@
 // The collab daemon: the collab core over a data directory, reached through a dual-stack TCP
-// (or TLS) listener whose connections become TcpTransports.
+// (or TLS) listener whose connections become TcpTransports, and, on a second port, a web
+// listener (the web editor, and WebSocket clients as WsTransports on the same core).
 
 import type { Server, Socket } from 'node:net';
 import { createTcpServer, listenDualStack, type ListenResult } from '@collab/address';
 import { CollabCore, type CoreSettings } from '@collab/collab-core';
+import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
 import { DocumentStore, type FsOps } from '@collab/persistence';
 import { exposureWarning } from './exposure-warning';
 import { TcpTransport } from './tcp-transport';
+import { describeOriginPolicy, type OriginPolicy } from './web/origin-policy';
+import { WebFiles } from './web/web-files';
+import { WebListener } from './web/web-listener';
+
+/** The web port: the web editor and the WebSocket endpoint for Yjs clients. */
+export interface WebPortOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Which pages may open a WebSocket (default: this server's own). */
+  origins: OriginPolicy;
+  /** Where the built web editor is (dist/apps/collab-web); without it pages answer 503. */
+  webRoot?: string;
+  /** Ping interval and longest silence towards a WebSocket client (default 15 s). */
+  keepAliveMs?: number;
+}
 
 /** Settings of a CollabServer: the core's limits (defaults where not given), plus where to listen and store. */
 export interface CollabServerOptions extends Partial<CoreSettings> {
@@ -21,6 +38,8 @@ export interface CollabServerOptions extends Partial<CoreSettings> {
   maxSendBufferBytes?: number;
   /** Log size past which a document is compacted (persistence default otherwise). */
   compactBytes?: number;
+  /** The web port; none when undefined. */
+  web?: WebPortOptions;
   /** The file system calls of the store; tests inject disk faults here (default: the real ones). */
   storageFs?: FsOps;
   logger: Logger;
@@ -35,6 +54,9 @@ export class CollabServer {
   private readonly server: Server;
   private core: CollabCore | undefined;
   private listenResult: ListenResult | undefined;
+  private web: WebListener | undefined;
+  private webResult: ListenResult | undefined;
+  private webFiles: WebFiles | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: CollabServerOptions) {
@@ -56,7 +78,7 @@ export class CollabServer {
   /** Opens the data directory (taking its lock), loads `temp`, and listens; rejects with one sentence when it cannot. */
   async start(): Promise<ListenResult> {
     const { options } = this;
-    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, logger, ...settings } = options;
+    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, logger, web, ...settings } = options;
     void maxSendBufferBytes;
     const store = await DocumentStore.open({ dataDir, compactBytes, fs: storageFs, onWarning: (message) => logger.warn(message) });
     let core: CollabCore;
@@ -70,20 +92,31 @@ export class CollabServer {
     this.core = core;
     try {
       this.listenResult = await listenDualStack(this.server, { host: host ?? '::', port });
+      if (web) await this.startWeb(core, web);
     } catch (error) {
+      this.server.close();
       await core.close();
       throw error;
     }
     logger.info(`Server listening on port ${this.listenResult.port}`);
     logger.info(tls ? `TLS is on: ${tls.summary ?? 'certificate loaded'}` : 'TLS is off: connections are not encrypted');
-    const warning = exposureWarning(this.listenResult, { tls: tls !== undefined, token: Boolean(core.settings.token) });
-    if (warning) logger.warn(warning);
+    if (web) this.logWeb(web);
+    const security = { tls: tls !== undefined, token: Boolean(core.settings.token) };
+    for (const listening of [this.listenResult, this.webResult]) {
+      const warning = listening && exposureWarning(listening, security);
+      if (warning) logger.warn(warning);
+    }
     return this.listenResult;
   }
 
   /** The address actually listened on. */
   get address(): ListenResult | undefined {
     return this.listenResult;
+  }
+
+  /** The address the web port listens on, when it is on. */
+  get webAddress(): ListenResult | undefined {
+    return this.webResult;
   }
 
   /** The core: documents, sessions, the server's own edits. */
@@ -104,11 +137,44 @@ export class CollabServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const webClosed = this.web?.close();
       await this.core?.close();
       await serverClosed;
+      await webClosed;
       this.logger.info('Server shut down');
     })();
     return this.closing;
+  }
+
+  private async startWeb(core: CollabCore, web: WebPortOptions): Promise<void> {
+    const { options, logger } = this;
+    const files = web.webRoot ? WebFiles.load(web.webRoot) : undefined;
+    this.web = new WebListener(core, {
+      host: options.host ?? '::',
+      port: web.port,
+      tls: options.tls,
+      origins: web.origins,
+      files,
+      maxSendBufferBytes: options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES,
+      handshakeTimeoutMs: core.settings.handshakeTimeoutMs,
+      keepAliveMs: web.keepAliveMs,
+      logger,
+    });
+    this.webResult = await this.web.listen();
+    this.webFiles = files;
+  }
+
+  private logWeb(web: WebPortOptions): void {
+    const { options, logger } = this;
+    const scheme = options.tls ? 'https' : 'http';
+    const port = this.webResult!.port;
+    logger.info(
+      `Web editor on port ${port}: ${scheme}://localhost:${port}/${DEFAULT_DOCUMENT}; WebSocket for Yjs clients at ${scheme === 'https' ? 'wss' : 'ws'}://HOST:${port}/NAME, from ${describeOriginPolicy(web.origins)}`,
+    );
+    if (!this.webFiles)
+      logger.warn(
+        `The web editor is not built (no index.html in ${web.webRoot ?? 'its directory'}: npm run build); its pages answer 503, WebSockets work`,
+      );
   }
 
   private accept(socket: Socket): void {
