@@ -1,12 +1,13 @@
 // The web port against real clients on real sockets: the standard y-websocket provider (in Node,
 // over `ws`) together with our TCP clients, and everything a bad client can send it.
+import { once } from 'node:events';
 import { get } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { makeTestCertificates, type TestCertificates } from '@collab/testing';
-import { MessageType, SyncType, encodeMessage } from '@collab/collab-protocol';
+import { ErrorCode, MessageType, SyncType, encodeMessage } from '@collab/collab-protocol';
 import { parseOriginPolicy } from '../src/web/origin-policy';
 import { cleanup, connectClient, waitFor } from './harness';
 import { clientFrame, provider, rawUpgrade, rawWs, startWebServer, synced, wsCleanup } from './ws-harness';
@@ -117,7 +118,8 @@ describe('WebSocket endpoint', () => {
       for (let i = 0; i < 2; i++) expect(await rawWs(`ws://127.0.0.1:${webPort}/temp?token=guess${i}`).refused).toBe(401);
       expect(await rawWs(`ws://127.0.0.1:${webPort}/temp?token=right`).refused).toBe(429);
       const tcp = await connectClient(port, { token: 'right', wait: false });
-      await waitFor(() => tcp.session.ended !== undefined, 'the TCP refusal');
+      const [end] = (await once(tcp.session, 'end')) as [{ refusal?: { code: number } }];
+      expect(end.refusal?.code).toBe(ErrorCode.AuthFailed);
     });
   });
 

@@ -87,7 +87,7 @@ export function provider(
     WebSocketPolyfill: WebSocket as unknown as typeof WebSocket,
     disableBc: true,
     params: options.params ?? {},
-  } as ConstructorParameters<typeof WebsocketProvider>[3]);
+  } as unknown as ConstructorParameters<typeof WebsocketProvider>[3]);
   if (options.name) p.awareness.setLocalStateField('user', { name: options.name, color: '#61afef' });
   cleanups.push(() => {
     p.destroy();
@@ -109,7 +109,9 @@ export async function rawUpgrade(webPort: number, path = '/temp') {
   const socket: Socket = connect({ host: '127.0.0.1', port: webPort });
   await once(socket, 'connect');
   socket.on('error', () => undefined);
-  cleanups.push(() => socket.destroy());
+  cleanups.push(() => {
+    socket.destroy();
+  });
   socket.write(
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${webPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
