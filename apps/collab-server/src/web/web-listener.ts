@@ -237,6 +237,7 @@ export class WebListener {
     const transport = new WsTransport(ws, {
       remoteAddress,
       remoteLabel,
+      socket,
       maxSendBufferBytes: this.options.maxSendBufferBytes,
       keepAliveMs: this.options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS,
       logger,

@@ -2,9 +2,10 @@
 // types 0-3, byte for byte; ACK and the rest of ours only for clients that asked for them). The
 // core sees it as any other transport. What TCP does with frames, WebSocket does itself: `ws`
 // refuses a message larger than maxPayload before buffering its body (close 1009), and checks
-// every frame (close 1002 or 1007 on a bad one).
+// every frame (close 1002 or 1007 on a bad one). As on TCP, messages queued in one tick leave in one write.
 
 import { ErrorCode } from '@collab/collab-protocol';
+import type { Socket } from 'node:net';
 import type { Connection, Refusal, Transport } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
 import type { RawData, WebSocket } from 'ws';
@@ -15,6 +16,8 @@ export interface WsTransportOptions {
   /** The client's address, normalised (`127.0.0.1`, `::1`), and as logs show it (`[::1]:51234`). */
   remoteAddress: string;
   remoteLabel: string;
+  /** The connection under the WebSocket: messages queued in one tick go out in one write (corked until the next tick). */
+  socket: Socket;
   /** Unsent output past which a client that does not read is dropped. */
   maxSendBufferBytes: number;
   /**
@@ -41,6 +44,7 @@ export class WsTransport implements Transport {
   private closing = false;
   private lastSent = performance.now();
   private keepAlive: NodeJS.Timeout | undefined;
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -70,6 +74,15 @@ export class WsTransport implements Transport {
     const { ws } = this;
     if (ws.readyState !== ws.OPEN) return;
     this.lastSent = performance.now();
+    const { socket } = this.options;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     ws.send(payload, { binary: true });
     if (ws.bufferedAmount > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
