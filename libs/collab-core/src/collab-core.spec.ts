@@ -332,6 +332,41 @@ describe('CollabCore', () => {
     });
   });
 
+  it('checks a token for transports that carry it themselves, with the same back-off as HELLO', async () => {
+    const { core, lines } = await startCore({ token: 'right', authFailuresAllowed: 1 });
+    const remote = { remoteAddress: '127.0.0.1', remoteLabel: '127.0.0.1:5000' };
+    expect(core.checkToken(remote, 'right')).toEqual({ ok: true });
+    expect(core.checkToken(remote, undefined)).toMatchObject({ ok: false, reason: 'missing' });
+    expect(core.checkToken(remote, 'wrong')).toMatchObject({ ok: false, reason: 'wrong' });
+    // Two failures with one allowed: the address must wait, even with the right token, and HELLO too.
+    expect(core.checkToken(remote, 'right')).toMatchObject({ ok: false, reason: 'wait', waitMs: expect.any(Number) });
+    const hello = connect(core);
+    hello.deliver(makeHello({ document: 'temp', clientName: 'eve', token: 'right' }));
+    expect(hello.refusal?.message).toMatch(/Too many wrong tokens from 127\.0\.0\.1/);
+    expect(core.checkToken({ remoteAddress: '::1', remoteLabel: '[::1]:5000' }, 'right')).toEqual({ ok: true });
+    expect(lines.some((l) => /^\[WARN\] Wrong token from 127\.0\.0\.1:5000; 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true);
+  });
+
+  it('lets any token through when the server has none', async () => {
+    const { core } = await startCore();
+    expect(core.checkToken({ remoteAddress: '127.0.0.1', remoteLabel: '127.0.0.1:5000' }, undefined)).toEqual({ ok: true });
+  });
+
+  it('starts a session joined by the transport: no HELLO, no WELCOME, no ACK unless asked', async () => {
+    const { core } = await startCore();
+    const quiet = new MemoryTransport();
+    quiet.connection = core.connect(quiet, { join: { document: 'web', clientName: 'ann' }, acks: false });
+    const acking = new MemoryTransport();
+    acking.connection = core.connect(acking, { join: { document: 'web', clientName: 'bob' }, acks: true });
+    await settle();
+    expect(quiet.sent[0]).toMatchObject({ type: MessageType.Sync, syncType: SyncType.Step1 });
+    expect(quiet.sent.some((m) => m.type === MessageType.Welcome)).toBe(false);
+    for (const t of [quiet, acking]) t.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('x') });
+    await settle();
+    expect(quiet.sent.some((m) => m.type === MessageType.Ack)).toBe(false);
+    expect(acking.sent).toContainEqual({ type: MessageType.Ack, count: 1 });
+  });
+
   it('tells a client the storage failed without the server paths, and logs the details', async () => {
     const { core, storage, lines } = await startCore();
     const { transport } = await join(core);

@@ -63,6 +63,16 @@ describe('PresenceTable', () => {
     expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann 2' } });
   });
 
+  it("drops quietly another connection's state sent back no newer than it is (y-websocket's provider echoes every presence)", () => {
+    table.apply(ann, update([10, 3, '{"user":{"name":"ann"}}']));
+    relayed = [];
+    expect(table.apply(eve, update([10, 3, '{"user":{"name":"ann"}}']))).toEqual({ contested: [] });
+    expect(table.apply(eve, update([10, 2, '{"user":{"name":"old"}}']))).toEqual({ contested: [] });
+    expect(table.apply(eve, update([10, 4, '{"user":{"name":"eve"}}']))).toEqual({ contested: [10] });
+    expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann' } });
+    expect(relayed).toEqual([]);
+  });
+
   it('drops removals of ids nobody holds, and forgets an id once it is gone', () => {
     const remembered = () => [...table.awareness.meta.keys()].filter((id) => id !== table.awareness.clientID).length;
     for (let id = 100; id < 10_100; id++) table.apply(eve, update([id, 1, 'null']));

@@ -141,8 +141,9 @@ export class PresenceTable {
    * Applies a connection's awareness update. Throws PresenceRefusedError, before anything is
    * applied, when it cannot be read, holds a state past the limits, or would give the connection
    * more ids than it may hold. Entries for ids another connection holds are set aside (a client
-   * that reconnects keeps its id, and its old connection may not be gone yet); removals of ids
-   * nobody holds are dropped.
+   * that reconnects keeps its id, and its old connection may not be gone yet), and reported as
+   * contested when they are newer than the state held (older or equal ones are echoes); removals
+   * of ids nobody holds are dropped.
    */
   apply(owner: object, update: Uint8Array): PresenceOutcome {
     // Removals of ids nobody holds would be dropped below: they are not even kept while reading.
@@ -161,7 +162,9 @@ export class PresenceTable {
         }
         kept.push(entry);
       } else if (holder !== owner) {
-        contested.push(entry.id);
+        // y-websocket's provider sends back every presence it receives (each awareness change,
+        // remote ones too): an entry no newer than the state held is such an echo, dropped quietly.
+        if (entry.clock > (this.awareness.meta.get(entry.id)?.clock ?? -1)) contested.push(entry.id);
       } else {
         kept.push(entry);
       }
