@@ -108,11 +108,11 @@ async function writeLog(trace: Trace, dataDir: string): Promise<number> {
   const store = await DocumentStore.open({ dataDir, compactBytes: Infinity, onWarning: () => undefined });
   const stored = await store.open('paper');
   const doc = new Y.Doc();
-  stored.attach({
+  await stored.attach({
     encodeState: () => Y.encodeStateAsUpdate(doc),
     text: () => doc.getText('content').toString(),
     applyStoredUpdate: () => undefined,
-    mergeOutsideText: async () => undefined,
+    mergeOutsideText: async () => ({ merged: 'unchanged' as const }),
   });
   const acks: Promise<void>[] = [];
   for (const u of trace.updates) {
