@@ -3,7 +3,7 @@
 
 import type { Server, Socket } from 'node:net';
 import { createTcpServer, listenDualStack, type ListenResult } from '@collab/address';
-import { CollabCore, type CoreSettings } from '@collab/collab-core';
+import { CollabCore, DEFAULT_CORE_SETTINGS, type CoreSettings } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
 import { DocumentStore, type FsOps } from '@collab/persistence';
 import { exposureWarning } from './exposure-warning';
@@ -15,6 +15,10 @@ export interface CollabServerOptions extends Partial<CoreSettings> {
   port: number;
   /** Where NAME.txt and the update logs live (created if missing, when its parent exists). */
   dataDir: string;
+  /** Merge an outside edit of NAME.txt while its document is open (default true). */
+  watchFiles?: boolean;
+  /** How long NAME.txt must hold still before an outside edit of it is read (persistence default otherwise). */
+  fileSettleMs?: number;
   /** PEM certificate and key: clients connect with TLS (summary is logged at start). */
   tls?: { cert: Buffer | string; key: Buffer | string; summary?: string };
   /** Unsent output past which a client that does not read is dropped (default 64 MiB). */
@@ -56,9 +60,18 @@ export class CollabServer {
   /** Opens the data directory (taking its lock), loads `temp`, and listens; rejects with one sentence when it cannot. */
   async start(): Promise<ListenResult> {
     const { options } = this;
-    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, logger, ...settings } = options;
+    const { host, port, dataDir, watchFiles, fileSettleMs, tls, maxSendBufferBytes, compactBytes, storageFs, logger, ...settings } =
+      options;
     void maxSendBufferBytes;
-    const store = await DocumentStore.open({ dataDir, compactBytes, fs: storageFs, onWarning: (message) => logger.warn(message) });
+    const store = await DocumentStore.open({
+      dataDir,
+      compactBytes,
+      fs: storageFs,
+      onWarning: (message) => logger.warn(message),
+      watchFiles: watchFiles ?? true,
+      fileSettleMs,
+      maxTextChars: settings.maxDocumentChars ?? DEFAULT_CORE_SETTINGS.maxDocumentChars,
+    });
     let core: CollabCore;
     try {
       core = new CollabCore({ settings, storage: store, logger });

@@ -10,7 +10,7 @@ import {
   resolveCoreSettings,
   type CoreSettings,
 } from '@collab/collab-core';
-import { configureProgram, integerIn, port, secondsIn, VERSION } from '@collab/cli';
+import { configureProgram, integerIn, onOff, port, secondsIn, VERSION } from '@collab/cli';
 import { parseLogLevel } from '@collab/logging';
 
 /** What the command line and the environment ask of collab-server. */
@@ -18,6 +18,8 @@ export interface ServerSettings {
   host: string;
   port: number;
   dataDir: string;
+  /** Merge outside edits of NAME.txt while its document is open. */
+  watchFiles: boolean;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -65,6 +67,15 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     description: 'directory holding NAME.txt and the update logs (created if missing, when its parent exists)',
     default: '.',
     defaultDescription: 'the working directory',
+  },
+  {
+    flags: '--watch-files <on|off>',
+    env: 'COLLAB_WATCH_FILES',
+    description:
+      'merge an outside edit of NAME.txt (any editor, sed -i, cp) into the document while it is open; off: only edits made while the document was closed are merged, at its next load',
+    default: true,
+    defaultDescription: 'on',
+    parse: onOff,
   },
   {
     flags: '--max-clients <n>',
@@ -213,6 +224,7 @@ export function readSettings(program: Command): ServerSettings {
     host: values.host as string,
     port: values.port as number,
     dataDir: values.dataDir as string,
+    watchFiles: values.watchFiles as boolean,
     tlsCert: values.tlsCert as string | undefined,
     tlsKey: values.tlsKey as string | undefined,
     logLevel: values.logLevel as string,
