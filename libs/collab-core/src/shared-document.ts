@@ -247,14 +247,15 @@ export class SharedDocument {
    * document untouched, when the result would pass maxDocumentChars.
    */
   async mergeOutsideText(edit: OutsideTextEdit): Promise<OutsideMergeResult> {
-    if (edit.text === this.text || edit.text === edit.base) return { merged: 'unchanged' };
+    if (edit.text === edit.base) return { merged: 'unchanged' };
+    if (edit.text === this.text) return { merged: 'unchanged', fileState: Y.encodeStateAsUpdate(this.doc) };
     const origin = new ServerOrigin('file');
     let why = 'no base was recorded';
     if (edit.base !== null && edit.baseState) {
       const merge = mergeFileText(this.doc, { text: edit.base, state: edit.baseState }, edit.text);
       if (merge.kind === 'three-way') {
-        const { update } = merge;
-        if (!update) return { merged: 'unchanged' };
+        const { update, fileState } = merge;
+        if (!update) return { merged: 'unchanged', fileState };
         const inserted = merge.changes.reduce((n, c) => n + c.insert.length, 0);
         if (this.text.length + inserted > this.options.maxDocumentChars) {
           const trial = copyOf(this.doc);
@@ -264,14 +265,16 @@ export class SharedDocument {
           if (length > this.options.maxDocumentChars) throw this.tooLongForFile(edit, length);
         }
         await this.edit(origin, () => Y.applyUpdate(this.doc, update));
-        return { merged: 'three-way' };
+        return { merged: 'three-way', fileState };
       }
       why = `its base cannot be used: ${merge.why}`;
     }
     if (edit.text.length > this.options.maxDocumentChars) throw this.tooLongForFile(edit, edit.text.length);
     const changes = diffText(this.text, edit.text);
-    await this.edit(origin, (text) => applyChangesToYText(text, changes));
-    return { merged: 'two-way', why };
+    const stored = this.edit(origin, (text) => applyChangesToYText(text, changes));
+    const fileState = Y.encodeStateAsUpdate(this.doc); // its text is the file's now, before anything else is applied
+    await stored;
+    return { merged: 'two-way', why, fileState };
   }
 
   private tooLongForFile(edit: OutsideTextEdit, length: number): UpdateRefusedError {

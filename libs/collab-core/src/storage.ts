@@ -56,6 +56,12 @@ export interface OutsideMergeResult {
   /** `unchanged`: nothing to merge; `three-way`: against its base; `two-way`: against the live text (`why` says why). */
   readonly merged: 'unchanged' | 'three-way' | 'two-way';
   readonly why?: string;
+  /**
+   * A Yjs update that rebuilds a document whose text is the file's (contained in the live
+   * document): the base for the next outside edit of the file as it now is. Absent when the
+   * file held its base (nothing changed).
+   */
+  readonly fileState?: Uint8Array;
 }
 
 /** One document's storage. */

@@ -31,7 +31,13 @@ export interface MergeBase {
 /** What mergeFileText found. */
 export type FileMerge =
   /** The update to apply to the live document (null when the file holds the base text: nothing to merge). */
-  | { readonly kind: 'three-way'; readonly update: Uint8Array | null; readonly changes: readonly TextChange[] }
+  | {
+      readonly kind: 'three-way';
+      readonly update: Uint8Array | null;
+      readonly changes: readonly TextChange[];
+      /** The copy at the base with the file's changes: a document whose text is the file's. */
+      readonly fileState: Uint8Array;
+    }
   /** The base cannot be used (why says it): merge against the live text instead. */
   | { readonly kind: 'no-base'; readonly why: string };
 
@@ -82,10 +88,10 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
       if (Y.getState(live.store, client) < clock) return { kind: 'no-base', why: 'its recorded state holds changes the document lacks' };
     }
     const changes = diffText(base.text, fileText);
-    if (changes.length === 0) return { kind: 'three-way', update: null, changes };
+    if (changes.length === 0) return { kind: 'three-way', update: null, changes, fileState: Y.encodeStateAsUpdate(copy) };
     copy.clientID = mergeClientId(stateVector, base.text, fileText);
     copy.transact(() => applyChangesToYText(text, changes));
-    return { kind: 'three-way', update: Y.encodeStateAsUpdate(copy, stateVector), changes };
+    return { kind: 'three-way', update: Y.encodeStateAsUpdate(copy, stateVector), changes, fileState: Y.encodeStateAsUpdate(copy) };
   } finally {
     copy.destroy();
   }

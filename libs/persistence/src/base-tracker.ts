@@ -44,6 +44,19 @@ export class BaseTracker {
     this.recording = true;
   }
 
+  /**
+   * Makes the document `state` rebuilds, whose text is `text`, the base, keeping the updates
+   * recorded since the old one (a merged outside edit: its text is now the file's). `state`
+   * must hold nothing the live document lacks; updates it already holds apply as nothing.
+   */
+  rebase(state: Uint8Array, text: string): void {
+    this.doc?.destroy();
+    this.doc = new Y.Doc();
+    Y.applyUpdate(this.doc, state);
+    this.baseText = text;
+    this.recording = true;
+  }
+
   /** An update was applied to the live document and appended. */
   appended(update: Uint8Array): void {
     if (!this.recording) return;

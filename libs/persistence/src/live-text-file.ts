@@ -18,8 +18,8 @@
 // at the next start, into the same Yjs items (see text-merge.ts), so it is neither lost nor doubled.
 
 import { basename } from 'node:path';
-import type { LiveDocumentView } from '@collab/collab-core';
-import type { BaseTracker } from './base-tracker';
+import { diffText, type LiveDocumentView } from '@collab/collab-core';
+import { textOfState, type BaseTracker } from './base-tracker';
 import type { DirectoryWatcher } from './directory-watcher';
 import { TextFileRefusedError } from './errors';
 import {
@@ -45,7 +45,37 @@ const MAX_READS = 20;
 /** Files up to this size are read and hashed on every event, not only when their stamp changed (timestamps are coarse). */
 const HASH_ALWAYS_BYTES = 1024 * 1024;
 
+/** Texts written before the last one that an outside edit may still be based on (an editor's buffer read a while ago): at most this many, ... */
+const RECENT_TEXTS = 64;
+/** ... this young, ... */
+const RECENT_TEXTS_MS = 10 * 60 * 1000;
+/** ... and this many characters in all. */
+const RECENT_TEXTS_CHARS = 8 * 1024 * 1024;
+/** Older texts looked at past the best so far before the search stops (their distance to the file grows with age). */
+const RECENT_TEXTS_PATIENCE = 3;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A text that NAME.txt held, and where the document as it was then is found: on disk, or kept here (a merged file). */
+interface WrittenText {
+  readonly text: string;
+  readonly ref?: BaseRef;
+  readonly state?: Uint8Array[];
+  readonly at: number;
+}
+
+function textOfStateOrNull(state: readonly Uint8Array[]): string | null {
+  try {
+    return textOfState(state);
+  } catch {
+    return null;
+  }
+}
+
+/** How much changes from `a` to `b`. */
+function distance(a: string, b: string): number {
+  return diffText(a, b).reduce((n, c) => n + c.deleteCount + c.insert.length, 0);
+}
 
 /** How a LiveTextFile behaves. */
 export interface LiveTextFileSettings {
@@ -70,6 +100,8 @@ export interface LiveTextFileParts {
   ref: () => BaseRef;
   /** Called after each write of NAME.txt that made it the store's own. */
   written?: () => void;
+  /** The updates that rebuild the document as `ref` finds it on disk; null when they are gone (a compaction). */
+  rebuild?: (ref: BaseRef) => Promise<Uint8Array[] | null>;
 }
 
 /** The base an outside edit is merged against: the text last written, and the state it was written from. */
@@ -100,6 +132,8 @@ export class LiveTextFile {
   private lookQueued: { deep: boolean } | null = null;
   private unwatch: (() => void) | null = null;
   private stopped = false;
+  /** Texts written lately, oldest first; the last is the base's. */
+  private recent: WrittenText[] = [];
 
   constructor(
     private readonly settings: LiveTextFileSettings,
@@ -243,12 +277,13 @@ export class LiveTextFile {
         this.refuse(`is ${found.stamp.size} bytes, longer than a document may be (${this.settings.maxChars} characters)`, null);
         return;
       } else if (found.kind === 'changed') {
-        if ((await this.take(found.read, found.sha, base.current())) !== 'merged') return;
+        if ((await this.take(found.read, found.sha, await this.baseFor(found.read.bytes))) !== 'merged') return;
         write = true;
       }
       if (this.refusal || !write) return;
       const mark = base.mark(view.text(), () => view.encodeState());
-      const { outcome, raced } = await file.write(mark.text, ref());
+      const markRef = ref();
+      const { outcome, raced } = await file.write(mark.text, markRef);
       if (outcome === 'changed-outside') {
         deep = true;
         continue;
@@ -259,11 +294,64 @@ export class LiveTextFile {
         await this.take({ bytes: raced, stamp, steady: true }, sha256Hex(raced), base.current(), false);
       }
       base.advance(mark);
+      if (outcome !== 'unchanged') this.remember(mark.text, markRef);
       this.parts.written?.();
       if (!raced) return;
     }
     this.settings.warn(`${this.settings.source} keeps changing; will look at it again`);
     this.retryLater();
+  }
+
+  /** Forgets the texts written before the last: their states are not on disk any more (a compaction). */
+  forgetOlderTexts(): void {
+    this.recent = this.recent.slice(-1);
+  }
+
+  private remember(text: string, ref: BaseRef): void {
+    const now = Date.now();
+    this.recent.push({ text, ref, at: now });
+    let chars = this.recent.reduce((n, w) => n + w.text.length, 0);
+    while (
+      this.recent.length > 1 &&
+      (this.recent.length > RECENT_TEXTS || now - this.recent[0].at > RECENT_TEXTS_MS || chars > RECENT_TEXTS_CHARS)
+    ) {
+      chars -= this.recent.shift()!.text.length;
+    }
+  }
+
+  /**
+   * The base an outside text is merged against: the text last written, unless the file is
+   * closer to one written before it (an editor saved a buffer it read before the server's
+   * latest writes; merged against the last text, what others typed since would be undone).
+   */
+  private async baseFor(bytes: Buffer): Promise<OutsideBase | null> {
+    const latest = this.parts.base.current();
+    if (!latest || this.recent.length < 2) return latest;
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return latest;
+    }
+    let best: WrittenText | null = null;
+    let bestDistance = distance(latest.text, text);
+    let patience = RECENT_TEXTS_PATIENCE;
+    for (let i = this.recent.length - 2; i >= 0 && bestDistance > 0 && patience > 0; i--) {
+      const candidate = this.recent[i];
+      if (candidate.text === latest.text) continue;
+      const d = distance(candidate.text, text);
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+        patience = RECENT_TEXTS_PATIENCE;
+      } else {
+        patience--;
+      }
+    }
+    if (!best) return latest;
+    if (best.state) return { text: best.text, state: best.state };
+    const state = best.ref && this.parts.rebuild ? await this.parts.rebuild(best.ref) : null;
+    return state && textOfStateOrNull(state) === best.text ? { text: best.text, state } : latest;
   }
 
   /** What the file holds now, as far as it differs from what this last saw. */
@@ -332,6 +420,12 @@ export class LiveTextFile {
     }
     try {
       const result = await this.parts.view.mergeOutsideText({ text, base: base?.text ?? null, baseState: base?.state ?? null, source });
+      if (result.fileState && note) {
+        // The file's text is the base of the next outside edit, before it is recorded as merged
+        // (an edit saved meanwhile starts from it).
+        this.parts.base.rebase(result.fileState, text);
+        this.recent = [{ text, state: [result.fileState], at: Date.now() }];
+      }
       if (result.merged === 'two-way' && !first) {
         this.settings.warn(
           `${source} was merged against the document's text as it is now (${result.why}): typing since ${source} was last written may be undone`,

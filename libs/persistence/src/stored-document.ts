@@ -273,7 +273,14 @@ export class DocumentFiles implements StoredDocument {
         maxChars: settings.maxTextChars,
         warn: settings.warn,
       },
-      { view, file, base, ref: () => this.currentRef(), written: () => this.textWritten() },
+      {
+        view,
+        file,
+        base,
+        ref: () => this.currentRef(),
+        written: () => this.textWritten(),
+        rebuild: (ref) => this.rebuildFromDisk(ref),
+      },
     ));
     if (this.tooLarge) {
       live.refuseFound(
@@ -399,6 +406,23 @@ export class DocumentFiles implements StoredDocument {
     return { snapshot: this.snapshotSha, logBytes: this.log?.issuedBytes ?? 0 };
   }
 
+  /** The document as `ref` finds it on disk now (read afresh); null when it is not there any more. */
+  private async rebuildFromDisk(ref: BaseRef): Promise<Uint8Array[] | null> {
+    if ('baseFile' in ref) return null;
+    try {
+      const [snapshot, logBytes] = await Promise.all([readSnapshot(this.paths.snapshot), readOptional(this.paths.log)]);
+      const stored: StoredBytes = {
+        snapshot,
+        snapshotSha: snapshot ? sha256Hex(snapshot) : null,
+        scan: logBytes ? scanRecords(logBytes.subarray(0, ref.logBytes)) : { records: [], validBytes: 0, damage: null },
+        baseFile: null,
+      };
+      return rebuildState(ref, stored);
+    } catch {
+      return null;
+    }
+  }
+
   /** NAME.txt was written: NAME.meta no longer points at NAME.base. */
   private textWritten(): void {
     if (!this.baseFileInUse) return;
@@ -426,6 +450,7 @@ export class DocumentFiles implements StoredDocument {
     }
     await writeSnapshot(this.settings.fs, this.paths.snapshot, state);
     this.snapshotSha = stateSha;
+    this.live?.forgetOlderTexts();
     this.unstored = false;
     // The base is the live document: it is the new snapshot alone. (A crash before this line
     // leaves NAME.meta naming the old snapshot, and an outside edit made while stopped then
