@@ -1,10 +1,9 @@
 import { createInterface } from 'node:readline';
 import type * as Y from 'yjs';
-import { CollabSession } from '@collab/collab-protocol';
+import { CollabSession, LineUpdates, appendLine, insertedNewlines, lineModeText } from '@collab/collab-protocol';
 import { TEXT_NAME } from '@collab/collab-protocol';
 import { ExitCode } from '@collab/cli';
 import type { OpenClient } from './connect-client';
-import { LineUpdates } from './line-updates';
 
 /** Settings of line mode. */
 export interface LineModeSettings {
@@ -14,27 +13,6 @@ export interface LineModeSettings {
   notes: NodeJS.WritableStream;
   /** How long to wait at the end for the last lines to be stored. */
   saveTimeoutMs: number;
-}
-
-/** Appends `line` as a new line at the end of the text. */
-export function appendLine(text: Y.Text, line: string): void {
-  const current = text.toString();
-  const separator = current.length > 0 && !current.endsWith('\n') ? '\n' : '';
-  text.insert(text.length, `${separator}${line}\n`);
-}
-
-/** Offsets, in the text after the change, of the line breaks a change inserted. */
-export function insertedNewlines(delta: Y.YTextEvent['delta']): number[] {
-  const offsets: number[] = [];
-  let at = 0;
-  for (const op of delta) {
-    if (typeof op.retain === 'number') at += op.retain;
-    else if (typeof op.insert === 'string') {
-      for (let i = op.insert.indexOf('\n'); i !== -1; i = op.insert.indexOf('\n', i + 1)) offsets.push(at + i);
-      at += op.insert.length;
-    }
-  }
-  return offsets;
 }
 
 /**
@@ -50,7 +28,7 @@ export async function runLineMode(open: OpenClient, settings: LineModeSettings):
   const current = text.toString();
   if (current) output.write(current.endsWith('\n') ? current : `${current}\n`);
 
-  const updates = new LineUpdates(current, { print: (line) => output.write(`${line}\n`) });
+  const updates = new LineUpdates(current, { report: (update) => output.write(`${lineModeText(update)}\n`) });
   const onChange = (event: Y.YTextEvent, transaction: Y.Transaction) => {
     const remote = transaction.origin instanceof CollabSession;
     updates.change(text.toString(), remote ? insertedNewlines(event.delta) : undefined);

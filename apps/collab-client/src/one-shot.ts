@@ -1,8 +1,7 @@
 import { ExitCode } from '@collab/cli';
-import { ErrorCode } from '@collab/collab-protocol';
+import { ErrorCode, appendLine } from '@collab/collab-protocol';
 import { TEXT_NAME } from '@collab/collab-protocol';
 import type { OpenClient } from './connect-client';
-import { appendLine } from './line-mode';
 
 /** --print: writes the document exactly as it is. */
 export function printDocument(open: OpenClient, output: NodeJS.WritableStream): number {

@@ -140,6 +140,12 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocumentChars',
   },
   {
+    flags: '--max-line-bytes <n>',
+    env: 'COLLAB_MAX_LINE_BYTES',
+    description: 'longest line a plain-text client (nc, telnet) may send; a longer one is refused with a line of error, not added',
+    core: 'maxLineBytes',
+  },
+  {
     flags: '--max-presence-bytes <n>',
     env: 'COLLAB_MAX_PRESENCE_BYTES',
     description: 'largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)',
@@ -185,6 +191,7 @@ export function buildProgram(): Command {
   program.addHelpText(
     'after',
     '\nEvery flag also reads the environment variable named in brackets (for PM2).\n' +
+      'Plain-text clients (nc, telnet) join on --port too: nc localhost 8080 shows the document and appends each line typed.\n' +
       '\nExamples:\n  collab-server --port 8080 --data-dir /var/lib/collab --max-clients 20 --token s3cret\n' +
       '  collab-server --tls-cert cert.pem --tls-key key.pem --token s3cret   # clients: --tls --ca ca.pem\n',
   );

@@ -36,21 +36,32 @@ function displayName(name: string): string {
 /** How often a connection that keeps hitting a rate limit, or keeps claiming another's presence, is logged. */
 const REPEAT_LOG_INTERVAL_MS = 10_000;
 
+/** A session as the core that holds it sees it: a framed ClientSession or a PlainTextSession. */
+export interface HostedSession {
+  /** The client as logs show it. */
+  readonly label: string;
+  readonly transport: { readonly remoteAddress: string };
+  /** Whether it still has to say who it is (HELLO, or a plain-text client's AUTH line): it is not a client yet. */
+  readonly waitingForHello: boolean;
+  /** Tells the client why (as its protocol can) and closes. */
+  fail(code: ErrorCode, message?: string): void;
+}
+
 /** What a session needs from the core that holds it. */
 export interface SessionHost {
   readonly settings: CoreSettings;
   readonly logger: Logger;
   /** Milliseconds the session's address must still wait after wrong tokens (0: it may try). */
-  authWaitMs(session: ClientSession): number;
+  authWaitMs(session: HostedSession): number;
   /** The session sent a wrong token, or the right one. */
-  authResult(session: ClientSession, ok: boolean): void;
+  authResult(session: HostedSession, ok: boolean): void;
   /** Counts the session as a client after its HELLO; false when the server is full. */
-  admit(session: ClientSession): boolean;
+  admit(session: HostedSession): boolean;
   /** Loads (or finds) a document and holds it for the session; release it with releaseDocument. */
   acquireDocument(name: string): Promise<SharedDocument>;
   releaseDocument(document: SharedDocument): void;
   /** The session has ended. */
-  sessionClosed(session: ClientSession): void;
+  sessionClosed(session: HostedSession): void;
 }
 
 /** How a session starts. */
@@ -68,13 +79,16 @@ export interface SessionOptions {
 type State = 'hello' | 'joining' | 'active' | 'closing' | 'closed';
 
 /** One client connected through a transport. */
-export class ClientSession implements Connection {
+export class ClientSession implements Connection, HostedSession {
   private state: State = 'hello';
   private document: SharedDocument | undefined;
   private clientName = '';
   /** Document-changing messages received (SYNC step 2 and update), for ACK numbering. */
   private changesReceived = 0;
   private changesAcked = 0;
+  /** The most changes known stored; an ACK for them is queued while ackQueued. */
+  private changesStored = 0;
+  private ackQueued = false;
   /** Messages that arrived while the document was loading. */
   private early: Message[] = [];
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -344,9 +358,12 @@ export class ClientSession implements Connection {
     }
     stored.then(
       () => {
-        if (n > this.changesAcked && this.state === 'active') {
-          this.changesAcked = n;
-          if (this.acks) this.send(encodeMessage({ type: MessageType.Ack, count: n }));
+        if (n <= this.changesStored) return;
+        this.changesStored = n;
+        // Changes stored by one commit are acknowledged together, with one ACK of the last.
+        if (!this.ackQueued) {
+          this.ackQueued = true;
+          queueMicrotask(() => this.sendAck());
         }
       },
       (error: Error) => {
@@ -357,6 +374,13 @@ export class ClientSession implements Connection {
         );
       },
     );
+  }
+
+  private sendAck(): void {
+    this.ackQueued = false;
+    if (this.changesStored <= this.changesAcked || this.state !== 'active') return;
+    this.changesAcked = this.changesStored;
+    if (this.acks) this.send(encodeMessage({ type: MessageType.Ack, count: this.changesAcked }));
   }
 
   /** A bug: logged with its stack, and the client closed rather than the server crashed. */

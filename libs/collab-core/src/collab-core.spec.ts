@@ -102,6 +102,28 @@ describe('CollabCore', () => {
     expect(a.transport.sent.slice(before).map((m) => m.type)).toEqual([MessageType.Ack]);
   });
 
+  it('relays the updates of one turn merged, one message per recipient, never an author its own', async () => {
+    const { core } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const b = await join(core, { name: 'bob' });
+    const c = await join(core, { name: 'cy' });
+    const syncs = (t: MemoryTransport) => t.sent.filter((m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType === SyncType.Update);
+    const before = [a, b, c].map(({ transport }) => syncs(transport).length);
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('from ann', 11) });
+    b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('from bob', 12) });
+    await settle();
+    const got = [a, b, c].map(({ transport }, i) => syncs(transport).slice(before[i]));
+    expect(got.map((messages) => messages.length)).toEqual([1, 1, 1]);
+    const textOf = (messages: Array<{ data: Uint8Array }>) => {
+      const doc = new Y.Doc();
+      for (const m of messages) Y.applyUpdate(doc, m.data);
+      return doc.getText(TEXT_NAME).toString();
+    };
+    expect(textOf(got[0]!)).toBe('from bob');
+    expect(textOf(got[1]!)).toBe('from ann');
+    expect(textOf(got[2]!).length).toBe('from annfrom bob'.length);
+  });
+
   it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
     const { core, storage } = await startCore();
     const { transport } = await join(core);

@@ -3,6 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { decodeMessage, encodeMessage, makeErrorMessage, type Message } from '@collab/collab-protocol';
 import { createLogger, type Logger } from '@collab/logging';
+import type { TextConnection, TextTransport } from './text-transport';
 import type { Connection, Refusal, Transport } from './transport';
 
 let nextPort = 40000;
@@ -48,6 +49,59 @@ export class MemoryTransport implements Transport {
     if (refusal) this.payloads.push(encodeMessage(makeErrorMessage(refusal.code, refusal.message)));
     this.closed = true;
     this.refusal = refusal;
+    queueMicrotask(() => this.connection?.closed());
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+}
+
+/** A plain-text transport with no bytes on a wire: text in with type(), out in `output`; closing is reported on the next microtask. */
+export class MemoryTextTransport implements TextTransport {
+  readonly remoteLabel: string;
+  /** Everything the core wrote, in order. */
+  output = '';
+  connection: TextConnection | undefined;
+  closed = false;
+  /** The last line close() was given. */
+  farewell: string | undefined;
+  paused = false;
+
+  constructor(readonly remoteAddress = '127.0.0.1') {
+    this.remoteLabel = remoteAddress.includes(':') ? `[${remoteAddress}]:${nextPort++}` : `${remoteAddress}:${nextPort++}`;
+  }
+
+  /** Hands text (or bytes) to the connection, as if the client had sent it. */
+  type(text: string | Uint8Array): void {
+    this.connection?.receive(typeof text === 'string' ? new TextEncoder().encode(text) : text);
+  }
+
+  /** The client closes its side. */
+  end(): void {
+    this.connection?.ended();
+  }
+
+  /** The client goes away. */
+  hangUp(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection?.closed();
+  }
+
+  write(text: string): void {
+    if (!this.closed) this.output += text;
+  }
+
+  close(farewell?: string): void {
+    if (this.closed) return;
+    if (farewell) this.output += farewell;
+    this.farewell = farewell;
+    this.closed = true;
     queueMicrotask(() => this.connection?.closed());
   }
 

@@ -96,3 +96,15 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
     copy.destroy();
   }
 }
+
+/** The length of `doc`'s text once `update` is applied (on a copy: `doc` is left as it is). */
+export function textLengthAfter(doc: Y.Doc, update: Uint8Array): number {
+  const copy = new Y.Doc();
+  try {
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+    Y.applyUpdate(copy, update);
+    return copy.getText(TEXT_NAME).length;
+  } finally {
+    copy.destroy();
+  }
+}

@@ -14,11 +14,17 @@ export interface UpdateShape {
   readonly deleted: number;
 }
 
+/** An update read once: its structs and delete set (for the dependency check) and its shape. */
+export interface TextUpdate extends UpdateShape {
+  readonly structs: ReadonlyArray<Y.Item | Y.GC | Y.Skip>;
+  readonly ds: ReturnType<typeof Y.decodeUpdate>['ds'];
+}
+
 /**
  * Reads `update` and checks it only edits the Y.Text named `textName`; throws UpdateRefusedError
  * ('malformed' when Yjs cannot read it, 'not-text' otherwise).
  */
-export function checkTextUpdate(update: Uint8Array, textName: string): UpdateShape {
+export function checkTextUpdate(update: Uint8Array, textName: string): TextUpdate {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);
@@ -27,6 +33,8 @@ export function checkTextUpdate(update: Uint8Array, textName: string): UpdateSha
   }
   let inserted = '';
   for (const struct of decoded.structs) {
+    // Yjs has no empty structs; one would overlap its neighbour's ids.
+    if (struct.length < 1) throw new UpdateRefusedError('malformed', 'The Yjs update holds an empty struct.');
     if (!(struct instanceof Y.Item)) continue; // GC and Skip carry no content
     const { content } = struct;
     if (content instanceof Y.ContentString) inserted += content.str;
@@ -40,7 +48,7 @@ export function checkTextUpdate(update: Uint8Array, textName: string): UpdateSha
   }
   let deleted = 0;
   for (const ranges of decoded.ds.clients.values()) for (const range of ranges) deleted += range.len;
-  return { inserted, deleted };
+  return { inserted, deleted, structs: decoded.structs, ds: decoded.ds };
 }
 
 function notText(why: string): UpdateRefusedError {

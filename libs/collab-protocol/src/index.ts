@@ -35,3 +35,6 @@ export { CollabSession, sessionError } from './collab-session';
 export type { CollabSessionOptions, SessionEnd } from './collab-session';
 export { ReconnectingClient } from './reconnecting-client';
 export type { ReconnectingClientOptions, ConnectionState } from './reconnecting-client';
+export { LineUpdates, QUIET_MS, plainTextLine, lineModeText, appendLine, insertedNewlines } from './line-updates';
+export type { LineUpdate, LineUpdatesOptions } from './line-updates';
+export { tokensMatch } from './token';

@@ -12,7 +12,9 @@
 // Nothing is created until the first append: opening a document that is never edited leaves no
 // files behind.
 //
-// Compaction, when the log passes compactBytes, runs between two commits of the log:
+// Compaction, when the log passes compactBytes or compactRecords (what a reload after kill -9
+// would replay), and when the document closes (unload, shutdown: the next load reads one
+// snapshot), runs between two commits of the log:
 //   1. snapshot := the live document's state     (it holds every update appended so far)
 //   2. NAME.snapshot replaced atomically (temp, fsync, rename, fsync dir)
 //   3. NAME.log truncated to 0 and fsynced
@@ -43,6 +45,7 @@ export interface DocumentSettings {
   dataDir: string;
   fs: FsOps;
   compactBytes: number;
+  compactRecords: number;
   textDebounceMs: number;
   groupCommit: boolean;
   warn: (message: string) => void;
@@ -296,7 +299,7 @@ export class DocumentFiles implements StoredDocument {
     }
     const watcher = settings.watcher();
     if (watcher) live.watch(watcher);
-    if (this.log) this.maybeCompact(this.log.sizeBytes);
+    if (this.log) this.maybeCompact(this.log.sizeBytes, this.log.recordCount);
   }
 
   append(update: Uint8Array): Promise<void> {
@@ -345,8 +348,11 @@ export class DocumentFiles implements StoredDocument {
       // No file work from here on but the last write of NAME.txt.
       await this.live?.stop();
       const log = this.log;
+      await log?.drain();
+      // The text first: the compaction below then finds NAME.txt's base to be the document itself.
+      // A document that never had files gets none for being opened.
+      if (this.live && (this.existed || log)) await this.live.close().catch((err: unknown) => (failure ??= err));
       if (log) {
-        await log.drain();
         if (this.unstored && this.view) {
           // Updates whose append failed are in the document (and were relayed); keep them if the disk lets us.
           await log
@@ -354,11 +360,16 @@ export class DocumentFiles implements StoredDocument {
             .catch((err: unknown) => {
               this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
             });
+        } else if (log.recordCount > 0 && this.view) {
+          // The next load reads one snapshot instead of replaying the log. A failure loses nothing: the log stays.
+          await log
+            .exclusive(() => this.compactNow(log))
+            .catch((err: unknown) =>
+              this.settings.warn(`compaction of ${this.name} on close failed (the log is kept): ${(err as Error).message}`),
+            );
         }
         await log.close().catch((err: unknown) => (failure ??= err));
       }
-      // A document that never had files gets none for being opened.
-      if (this.live && (this.existed || log)) await this.live.close().catch((err: unknown) => (failure ??= err));
       this.base?.destroy();
       this.onClosed();
       if (failure) throw failure;
@@ -372,18 +383,25 @@ export class DocumentFiles implements StoredDocument {
     this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
       fs,
       groupCommit,
-      onCommitted: (size) => this.maybeCompact(size),
+      onCommitted: (size, records) => this.maybeCompact(size, records),
     });
+    this.log.recordCount = this.scan.records.length;
   }
 
   /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
   private createLog(): UpdateLog {
     const { fs, groupCommit, dataDir } = this.settings;
-    return UpdateLog.create(this.paths.log, { fs, groupCommit, dirToSync: dataDir, onCommitted: (size) => this.maybeCompact(size) });
+    return UpdateLog.create(this.paths.log, {
+      fs,
+      groupCommit,
+      dirToSync: dataDir,
+      onCommitted: (size, records) => this.maybeCompact(size, records),
+    });
   }
 
-  private maybeCompact(logBytes: number): void {
-    if (logBytes < this.settings.compactBytes || this.compacting || this.closing || !this.view || !this.log) return;
+  private maybeCompact(logBytes: number, records: number): void {
+    if (logBytes < this.settings.compactBytes && records < this.settings.compactRecords) return;
+    if (this.compacting || this.closing || !this.view || !this.log) return;
     if (Date.now() < this.nextCompactionAt) return;
     this.compacting = true;
     const log = this.log;

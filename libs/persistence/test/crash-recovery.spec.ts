@@ -160,7 +160,7 @@ describe('crash recovery', () => {
       } finally {
         await store.close();
       }
-      // A kill before anything was stored leaves a document that never had files: none are made for it.
+      // A document that never had an edit stored has no files at all.
       expect(existsSync(textPath) ? readFileSync(textPath, 'utf8') : '').toBe(base);
     }
     if (process.env.COLLAB_CRASH_VERBOSE)

@@ -1,13 +1,17 @@
-import { LineUpdates, QUIET_MS } from '../src/line-updates';
+import { LineUpdates, QUIET_MS, lineModeText, plainTextLine, type LineUpdate } from './line-updates';
 
 /** A reporter on a fake clock: `type` and `local` change the text, `wait` lets time pass. */
 function reporter(initial = '') {
   let now = 0;
   const printed: string[] = [];
+  const reported: LineUpdate[] = [];
   const timers: Array<{ at: number; fn: () => void }> = [];
   let text = initial;
   const updates = new LineUpdates(initial, {
-    print: (line) => printed.push(line),
+    report: (update) => {
+      reported.push(update);
+      printed.push(lineModeText(update));
+    },
     now: () => now,
     setTimer: (ms, fn) => {
       const timer = { at: now + ms, fn };
@@ -23,6 +27,7 @@ function reporter(initial = '') {
   };
   return {
     printed,
+    reported,
     updates,
     text: () => text,
     /** Someone else types `chars` one keystroke at a time at `at`, 50 ms apart. */
@@ -168,5 +173,21 @@ describe('LineUpdates (line mode: what others changed, a whole line at a time)',
     const r = reporter('a\nb\n');
     r.edit(2, '\n');
     expect(r.printed).toEqual(['Document updated (line 2): ']);
+  });
+
+  it('words each update for a plain-text client as what follows "Document updated" in line mode', () => {
+    const r = reporter('a\nb\nc\nd\n');
+    r.edit(8, 'e\n');
+    r.edit(0, 'A', 1);
+    r.wait(QUIET_MS);
+    r.edit(2, '', 2);
+    r.edit(2, '', 4);
+    expect(r.reported.map(plainTextLine)).toEqual(['e', '(line 1): A', '(line 2 deleted): b', '(lines 2-3 deleted)']);
+    expect(r.printed).toEqual([
+      'Document updated: e',
+      'Document updated (line 1): A',
+      'Document updated (line 2 deleted): b',
+      'Document updated (lines 2-3 deleted)',
+    ]);
   });
 });

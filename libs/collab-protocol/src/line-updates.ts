@@ -1,12 +1,68 @@
-// What line mode prints about other people's edits. Someone in the terminal editor sends one
-// edit per keystroke; printing each would be `Document updated: P`, `Document updated: R`...
-// Instead every line someone else changes is printed once it settles:
+// What others changed in a document, told a whole line at a time: collab-client's line mode
+// prints it, and the server sends it to plain-text clients (nc, telnet, the assignment's client).
+// Someone in the terminal editor sends one edit per keystroke; telling each would be
+// `Document updated: P`, `Document updated: R`... Instead every line someone else changes is
+// reported once it settles:
 //   - when a line break is typed right after it (Enter ends it), or
 //   - when it has not changed for QUIET_MS.
-// A line added at the end is printed as the assignment's `Document updated: TEXT`; any other
-// changed or added line with its number, `Document updated (line 3): TEXT`; a deleted line at
-// once, `Document updated (line 3 deleted): TEXT` (or `(lines 3-5 deleted)` for several).
+// A line added at the end is reported as `appended`; any other changed or added line with its
+// number (`changed`); a deleted line at once (`deleted`, one line with its text, or a range).
+// Line mode prints them as `Document updated: TEXT`, `Document updated (line 3): TEXT`,
+// `Document updated (line 3 deleted): TEXT`, `Document updated (lines 3-5 deleted)`; a plain-text
+// client is sent what follows `Document updated` (`TEXT`, `(line 3): TEXT`, ...), which the
+// assignment's client prints after its own `Document updated: `.
 // Pure: the caller hands in each new text; the clock and timers are injected for tests.
+
+import type * as Y from 'yjs';
+
+/** One thing to tell about others' changes. Line numbers count from 1. */
+export type LineUpdate =
+  /** A new line at the end of the document (nothing after it but lines that are new too). */
+  | { readonly kind: 'appended'; readonly text: string }
+  /** A line changed, or added anywhere but at the end. */
+  | { readonly kind: 'changed'; readonly line: number; readonly text: string }
+  /** Lines `first` to `last` were deleted; `text` is the deleted line's, when it is one line. */
+  | { readonly kind: 'deleted'; readonly first: number; readonly last: number; readonly text?: string };
+
+/** What a plain-text client is sent for an update: `TEXT`, `(line 3): TEXT`, `(line 3 deleted): TEXT`, `(lines 3-5 deleted)`. */
+export function plainTextLine(update: LineUpdate): string {
+  switch (update.kind) {
+    case 'appended':
+      return update.text;
+    case 'changed':
+      return `(line ${update.line}): ${update.text}`;
+    case 'deleted':
+      return update.first === update.last
+        ? `(line ${update.first} deleted): ${update.text ?? ''}`
+        : `(lines ${update.first}-${update.last} deleted)`;
+  }
+}
+
+/** What collab-client's line mode prints: `Document updated: TEXT`, `Document updated (line 3): TEXT`, ... */
+export function lineModeText(update: LineUpdate): string {
+  return update.kind === 'appended' ? `Document updated: ${update.text}` : `Document updated ${plainTextLine(update)}`;
+}
+
+/** Appends `line` as a new line at the end of the text (after a line break, if the text does not end with one). */
+export function appendLine(text: Y.Text, line: string): void {
+  const current = text.toString();
+  const separator = current.length > 0 && !current.endsWith('\n') ? '\n' : '';
+  text.insert(text.length, `${separator}${line}\n`);
+}
+
+/** Offsets, in the text after the change, of the line breaks a change inserted. */
+export function insertedNewlines(delta: Y.YTextEvent['delta']): number[] {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const op of delta) {
+    if (typeof op.retain === 'number') at += op.retain;
+    else if (typeof op.insert === 'string') {
+      for (let i = op.insert.indexOf('\n'); i !== -1; i = op.insert.indexOf('\n', i + 1)) offsets.push(at + i);
+      at += op.insert.length;
+    }
+  }
+  return offsets;
+}
 
 /** How long a line must stay unchanged before it is printed anyway. */
 export const QUIET_MS = 1000;
@@ -22,8 +78,8 @@ interface Line {
 
 /** What LineUpdates is wired to. */
 export interface LineUpdatesOptions {
-  /** Receives each line to print, without its newline. */
-  print: (line: string) => void;
+  /** Receives each update, in order. */
+  report: (update: LineUpdate) => void;
   quietMs?: number;
   now?: () => number;
   /** Calls `fn` after `ms`; returns a function that cancels it. */
@@ -45,7 +101,7 @@ function realTimer(ms: number, fn: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
-/** Tracks the document's lines and prints other people's changes a whole line at a time. */
+/** Tracks the document's lines and reports other people's changes a whole line at a time. */
 export class LineUpdates {
   private lines: Line[];
   private readonly quietMs: number;
@@ -116,8 +172,8 @@ export class LineUpdates {
     const seen = gone.map((line, i) => ({ line, number: firstNumber + i })).filter(({ line }) => line.shown !== undefined);
     if (seen.length === 0) return;
     const first = seen[0]!;
-    if (seen.length === 1) this.options.print(`Document updated (line ${first.number} deleted): ${first.line.shown}`);
-    else this.options.print(`Document updated (lines ${first.number}-${seen[seen.length - 1]!.number} deleted)`);
+    if (seen.length === 1) this.options.report({ kind: 'deleted', first: first.number, last: first.number, text: first.line.shown });
+    else this.options.report({ kind: 'deleted', first: first.number, last: seen[seen.length - 1]!.number });
   }
 
   /** A line break typed right after a line ends it: print it now. */
@@ -142,7 +198,7 @@ export class LineUpdates {
     if (line.shown === line.text) return;
     // At the end: nothing after it but lines that are new too (a pasted block, say).
     const atEnd = line.shown === undefined && this.lines.slice(index + 1).every((l) => l.shown === undefined);
-    this.options.print(atEnd ? `Document updated: ${line.text}` : `Document updated (line ${index + 1}): ${line.text}`);
+    this.options.report(atEnd ? { kind: 'appended', text: line.text } : { kind: 'changed', line: index + 1, text: line.text });
     line.shown = line.text;
   }
 
