@@ -46,6 +46,21 @@ void runProgram(program, process.argv, async () => {
         : { port: settings.wsPort, origins: settings.origins, webRoot: join(__dirname, '..', 'collab-web') },
     logger,
   });
+  // Installed before the start, so a SIGTERM that comes while the server starts (PM2, a test
+  // that saw "Server listening") is not the default one (which exits at once, storing nothing).
+  let started = false;
+  let pendingSignal: NodeJS.Signals | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.info(`Received ${signal}, shutting down`);
+    // Keeps the process alive until the close is done (some of its waits hold no handle), and
+    // bounds it within PM2's kill_timeout.
+    setTimeout(() => process.exit(ExitCode.Failure), 7000);
+    void server.close().then(async () => {
+      await logger.close();
+      process.exit(ExitCode.Ok);
+    });
+  };
+  onShutdownSignal((signal) => (started ? shutdown(signal) : (pendingSignal = signal)));
   try {
     await server.start();
   } catch (error) {
@@ -53,6 +68,8 @@ void runProgram(program, process.argv, async () => {
     // The assignment's lines: `[ERROR] Error opening file temp.txt: ...` or `[ERROR] Server error: ...`.
     return startFailed(logger, error instanceof DefaultDocumentError ? message : `Server error: ${message}`);
   }
+  started = true;
+  if (pendingSignal) shutdown(pendingSignal);
   process.send?.('ready');
 
   // The last line of defence. A client's message that trips a bug is caught where it is handled
@@ -63,10 +80,14 @@ void runProgram(program, process.argv, async () => {
   const fatal = (kind: string) => (error: unknown) => {
     if (dying) return;
     dying = true;
+    // Set now: once everything is closed the event loop may empty (and the process end) before
+    // the logger's close resolves.
+    process.exitCode = ExitCode.Failure;
     logger.error(
       `Fatal ${kind}, stopping (PM2 restarts the server; acknowledged edits are on disk): ${(error as Error)?.stack ?? String(error)}`,
     );
-    setTimeout(() => process.exit(ExitCode.Failure), 5000).unref();
+    // Referenced: it also keeps the process alive while the close waits on promises alone.
+    setTimeout(() => process.exit(ExitCode.Failure), 5000);
     void server
       .close()
       .catch(() => undefined)
@@ -76,12 +97,5 @@ void runProgram(program, process.argv, async () => {
   process.on('uncaughtException', fatal('uncaught exception'));
   process.on('unhandledRejection', fatal('unhandled promise rejection'));
 
-  onShutdownSignal((signal) => {
-    logger.info(`Received ${signal}, shutting down`);
-    void server.close().then(async () => {
-      await logger.close();
-      process.exit(ExitCode.Ok);
-    });
-  });
   void VERSION;
 });

@@ -115,7 +115,9 @@ type Look =
 
 type Taken = 'merged' | 'refused' | 'deferred' | 'failed';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+// Not unref'd: a close waits on these reads, and an unref'd wait would let a stopping process end
+// before the document's last text is written.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A document's NAME.txt, followed both ways. */
 export class LiveTextFile {
