@@ -61,6 +61,12 @@ function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[
       if (!nestsWithin(state, limits.maxDepth)) {
         throw new PresenceRefusedError(`A presence state may nest arrays and objects at most ${limits.maxDepth} deep.`);
       }
+      // A state is kept parsed and sent on written again, which can be longer than what came
+      // (`1E20` is written 100000000000000000000): the limit holds for what is sent.
+      const written = utf8.encode(JSON.stringify(state) ?? 'null').length;
+      if (written > limits.maxStateBytes) {
+        throw new PresenceRefusedError(`A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${written} bytes was sent (as the server writes it).`);
+      }
       entries.push({ id, clock, json, state });
     }
   } catch (error) {
@@ -147,7 +153,11 @@ export class PresenceTable {
 
   /** Awareness updates holding every state, each at most `maxBytes` (empty when nobody is present). */
   encodeAll(maxBytes: number): Uint8Array[] {
-    const ids = [...this.awareness.getStates().keys()];
+    return this.encodeParts([...this.awareness.getStates().keys()], maxBytes);
+  }
+
+  /** Awareness updates for these ids (their states, or their removal), each at most `maxBytes` unless one state alone is larger. */
+  encodeParts(ids: number[], maxBytes: number): Uint8Array[] {
     if (!ids.length) return [];
     const whole = encodeAwarenessUpdate(this.awareness, ids);
     if (whole.length <= maxBytes) return [whole];
@@ -168,11 +178,6 @@ export class PresenceTable {
     return parts;
   }
 
-  /** An awareness update for these ids (their states, or their removal). */
-  encode(ids: number[]): Uint8Array {
-    return encodeAwarenessUpdate(this.awareness, ids);
-  }
-
   destroy(): void {
     this.awareness.off('update', this.onUpdate);
     this.awareness.destroy();
@@ -186,7 +191,8 @@ export class PresenceTable {
         ids.add(id);
       }
     }
-    const changed = [...added, ...updated, ...removed];
+    // One update may name an id twice (added, then updated): it is sent once.
+    const changed = [...new Set([...added, ...updated, ...removed])];
     if (changed.length) this.onChange(changed, origin);
     // Gone means forgotten: no owner, no clock (y-protocols would keep one per id for ever).
     for (const id of removed) {

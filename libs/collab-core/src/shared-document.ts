@@ -17,6 +17,8 @@ export const TEXT_NAME = 'content';
 
 /** Bytes a SYNC or AWARENESS message adds around its data: type, sync type, length. */
 const MESSAGE_OVERHEAD_BYTES = 16;
+/** Bytes an awareness update adds around one state's JSON: entry count, client id, clock, length. */
+const PRESENCE_ENTRY_OVERHEAD_BYTES = 32;
 
 /** Who made a change, as logs and clients show it: a client, or the server itself (`file`). */
 export interface ChangeOrigin {
@@ -83,7 +85,9 @@ export class SharedDocument {
     private readonly stored: StoredDocument,
     private readonly options: SharedDocumentOptions,
   ) {
-    this.presence = new PresenceTable(this.doc, options.presence, (ids, origin) => this.relayPresence(ids, origin));
+    // Each state must fit a message of its own (an AWARENESS message cannot be cut inside a state).
+    const maxStateBytes = Math.min(options.presence.maxStateBytes, options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES - PRESENCE_ENTRY_OVERHEAD_BYTES);
+    this.presence = new PresenceTable(this.doc, { ...options.presence, maxStateBytes }, (ids, origin) => this.relayPresence(ids, origin));
   }
 
   /**
@@ -367,8 +371,10 @@ export class SharedDocument {
   private relayPresence(ids: number[], origin: unknown): void {
     const recipients = [...this.peers].filter((p) => p !== origin);
     if (!recipients.length) return;
-    const payload = encodeMessage({ type: MessageType.Awareness, update: this.presence.encode(ids) });
-    for (const p of recipients) p.send(payload);
+    const payloads = this.presence
+      .encodeParts(ids, this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES)
+      .map((update) => encodeMessage({ type: MessageType.Awareness, update }));
+    for (const p of recipients) for (const payload of payloads) p.send(payload);
   }
 }
 
