@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { CollabCore, MemoryStorage, TEXT_NAME, type Connection, type CoreSettings, type DocumentStorage, type SharedDocument } from '@collab/collab-core';
+import { CollabCore, MemoryStorage, type Connection, type CoreSettings, type DocumentStorage, type SharedDocument } from '@collab/collab-core';
 import { CollabSession, MessageType, SyncType, decodeMessage, messageTypeName, type SessionEnd } from '@collab/collab-protocol';
 import { FrameDecoder, MAX_FRAME_BYTES_LIMIT } from '@collab/framing';
 import { DocumentStore, nodeFsOps, type FsOps } from '@collab/persistence';
 import { ClientPipe } from './client-pipe';
 import { MemoryTransport } from './memory-transport';
 import { RecordingLogger } from './recording-logger';
-import { RecordingStorage, sameContent } from './recording-storage';
+import { RecordingStorage } from './recording-storage';
 import { newDoc } from './yjs-samples';
 
 /** How a fuzz server is made. */
@@ -237,41 +237,24 @@ export class FuzzServer {
     }
   }
 
-  /**
-   * Opens every document of the closed storage afresh, as a restarted server would: the names
-   * of those whose history differs from what was appended to them (empty when all is well).
-   */
-  async reloadDifferences(): Promise<string[]> {
+  /** Opens every document the core used afresh from the closed storage, as a restarted server would load it. */
+  async reload(): Promise<Map<string, Y.Doc>> {
     const storage = this.dataDir
       ? await DocumentStore.open({ dataDir: this.dataDir, onWarning: () => undefined })
       : this.inner; // a MemoryStorage keeps its records after close()
-    const differ: string[] = [];
+    const docs = new Map<string, Y.Doc>();
     try {
-      for (const [name, record] of this.storage.records) {
+      for (const name of this.storage.records.keys()) {
         const stored = await storage.open(name);
         const doc = newDoc();
         for (const update of stored.history) Y.applyUpdate(doc, update);
-        if (!sameContent(doc, record.stored)) differ.push(name);
+        docs.set(name, doc);
         await stored.close();
       }
     } finally {
       await storage.close();
     }
-    return differ;
-  }
-
-  /** The text a restarted server would load for `name`. */
-  async reloadedText(name: string): Promise<string> {
-    const storage = this.dataDir ? await DocumentStore.open({ dataDir: this.dataDir, onWarning: () => undefined }) : this.inner;
-    try {
-      const stored = await storage.open(name);
-      const doc = newDoc();
-      for (const update of stored.history) Y.applyUpdate(doc, update);
-      await stored.close();
-      return doc.getText(TEXT_NAME).toString();
-    } finally {
-      await storage.close();
-    }
+    return docs;
   }
 
   /** Deletes the data directory (files); call after close(). */
