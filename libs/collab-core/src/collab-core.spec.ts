@@ -30,6 +30,12 @@ class MessageTransport implements Transport {
     if (!this.closed) this.payloads.push(payload);
   }
 
+  /** The client goes away. */
+  leave(): void {
+    this.closed = true;
+    this.connection?.closed();
+  }
+
   close(refusal?: Refusal): void {
     if (this.closed) return;
     this.closed = true;
@@ -91,6 +97,21 @@ describe('CollabCore', () => {
       await settle();
       expect(sender.refusal).toBeUndefined();
       expect(presenceEntries(watcher.messages)).toBe(1);
+    });
+
+    // Found by fuzzing (100,000 inputs): y-protocols reports an id removed and set again within
+    // one update as both "removed" and "updated"; the core took the removal last and forgot who
+    // held the state it had just set, so the state outlived its client.
+    it('removes at leave a presence the client removed and set again in one update', async () => {
+      const sender = await join();
+      sender.connection!.receive(encodeMessage({ type: MessageType.Awareness, update: presence([7, '{"n":1}', 1]) }));
+      sender.connection!.receive(encodeMessage({ type: MessageType.Awareness, update: presence([7, 'null', 1], [7, '{"n":2}', 2]) }));
+      await settle();
+      const document = (await core.documents.loaded('doc'))!;
+      expect(document.presence.awareness.getStates().get(7)).toEqual({ n: 2 });
+      sender.leave();
+      await settle();
+      expect([...document.presence.awareness.getStates().keys()]).toEqual([]);
     });
   });
 

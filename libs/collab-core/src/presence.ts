@@ -184,22 +184,25 @@ export class PresenceTable {
   }
 
   private readonly onUpdate = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    // One update may name an id more than once (removed, then set again, say): y-protocols lists
+    // it under each, in no order, so what counts is whether it has a state once the update is in.
+    const changed = [...new Set([...added, ...updated, ...removed])];
+    const states = this.awareness.getStates();
     const ids = this.idsOf.get(origin as object);
-    for (const id of [...added, ...updated]) {
-      if (ids && this.ownerOf.get(id) === undefined) {
+    for (const id of changed) {
+      if (states.has(id) && ids && this.ownerOf.get(id) === undefined) {
         this.ownerOf.set(id, origin as object);
         ids.add(id);
       }
     }
-    // One update may name an id twice (added, then updated): it is sent once.
-    const changed = [...new Set([...added, ...updated, ...removed])];
     if (changed.length) this.onChange(changed, origin);
     // Gone means forgotten: no owner, no clock (y-protocols would keep one per id for ever).
-    for (const id of removed) {
+    for (const id of changed) {
+      if (states.has(id)) continue;
       const holder = this.ownerOf.get(id);
       if (holder !== undefined) this.idsOf.get(holder)?.delete(id);
       this.ownerOf.delete(id);
-      if (!this.awareness.getStates().has(id)) this.awareness.meta.delete(id);
+      this.awareness.meta.delete(id);
     }
   };
 }
