@@ -13,7 +13,10 @@
 //  2. latency at a fixed offered rate, below what either server sustains: the clients together
 //     type RATE_TOTAL characters a second, evenly, at random phases (open loop), RATE_SLICES
 //     slices; latency is from the moment an edit is made to the moment the last peer has it;
-//  3. convergence: every client must have received every other client's every item, two of them
+//  3. cost per edit at a steady load both servers sustain (issue targets: 10 clients at 2,000
+//     edits/s, 100 clients at 1,000): server CPU per edit, p99 edit-to-every-peer, in LOAD_SLICES
+//     slices each, and whether each ratio meets its target;
+//  4. convergence: every client must have received every other client's every item, two of them
 //     integrate everything they received, a late joiner syncs from the server, and the three
 //     texts must be equal.
 // The server's memory is its peak RSS (VmHWM, with VmRSS sampled every 100 ms).
@@ -41,6 +44,13 @@ const SLICES = envNumber('COLLAB_BENCH_SLICES', 5);
 const RATE_SLICES = envNumber('COLLAB_BENCH_RATE_SLICES', 10);
 /** Characters a second all clients together type in the latency phase (10 clients: 10 each, a fast typist). */
 const RATE_TOTAL = envNumber('COLLAB_BENCH_RATE', 100);
+/** The steady load per client count (edits/s, all clients together) where cost per edit is measured, and the targets there. */
+const LOAD: Record<number, { rate: number; cpuTarget: number; p99Target: number }> = {
+  10: { rate: 2000, cpuTarget: 0.8, p99Target: 1.0 },
+  100: { rate: 1000, cpuTarget: 0.8, p99Target: 0.5 },
+};
+const LOAD_SLICES = envNumber('COLLAB_BENCH_LOAD_SLICES', 5);
+const loadOf = (n: number) => LOAD[n] ?? { rate: Math.min(2000, 20 * n), cpuTarget: 0.8, p99Target: 1.0 };
 const DRAIN_TIMEOUT_MS = 15_000;
 const TEXT_NAME = 'content';
 const root = process.cwd();
@@ -106,7 +116,9 @@ async function waitListening(server: ServerProcess): Promise<void> {
     if (ok) return;
     await sleep(25);
   }
-  throw new Error(`${LABEL[server.kind]} is not listening on port ${server.port}${server.exited ? ` (it exited: ${server.exited})` : ''}; see ${server.logFile}`);
+  throw new Error(
+    `${LABEL[server.kind]} is not listening on port ${server.port}${server.exited ? ` (it exited: ${server.exited})` : ''}; see ${server.logFile}`,
+  );
 }
 
 function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -207,7 +219,7 @@ interface Pending {
   sentAt: number;
   remaining: number;
   /** Which latency list it goes to once it reached every peer. */
-  record: 'none' | 'full' | 'rate';
+  record: 'none' | 'full' | 'rate' | 'load';
 }
 
 interface ClientState {
@@ -236,6 +248,10 @@ interface RunResult {
   sliceRates: number[];
   fullLoadLatency: number[];
   rateLatency: number[];
+  loadLatency: number[];
+  loadRate: number;
+  /** Server CPU seconds per edit during the steady-load slices. */
+  loadCpuPerEdit: number;
   offeredPerSec: number;
   ackLatency: number[];
   peakRssKiB: number;
@@ -253,6 +269,9 @@ class Rig {
   readonly clients: ClientState[];
   readonly fullLoadLatency: number[] = [];
   readonly rateLatency: number[] = [];
+  readonly loadLatency: number[] = [];
+  private loadEdits = 0;
+  private loadCpuSeconds = 0;
   readonly ackLatency: number[] = [];
   readonly sliceRates: number[] = [];
   private server: ServerProcess | undefined;
@@ -339,6 +358,7 @@ class Rig {
     c.inFlight--;
     if (p.record === 'full') this.fullLoadLatency.push(now - p.sentAt);
     else if (p.record === 'rate') this.rateLatency.push(now - p.sentAt);
+    else if (p.record === 'load') this.loadLatency.push(now - p.sentAt);
     if (now < this.sliceEnd) {
       this.sliceCompleted++;
       if (this.refilling) while (c.inFlight < WINDOW) this.type(c);
@@ -401,11 +421,13 @@ class Rig {
     await this.drain('closed-loop');
   }
 
-  /** Open loop for `seconds`: the clients together type RATE_TOTAL letters a second. */
-  async fixedRate(seconds: number): Promise<void> {
-    this.record = 'rate';
-    this.recordAcks = this.kind === 'ours';
-    const period = (1000 * this.n) / RATE_TOTAL;
+  /** Open loop for `seconds`: the clients together type `rate` letters a second ('load': the cost-per-edit phase). */
+  async fixedRate(seconds: number, rate = RATE_TOTAL, record: 'rate' | 'load' = 'rate'): Promise<void> {
+    this.record = record;
+    this.recordAcks = this.kind === 'ours' && record === 'rate';
+    const cpu0 = this.server!.cpuSeconds();
+    const offered0 = this.offered;
+    const period = (1000 * this.n) / rate;
     const started = performance.now();
     const end = started + seconds * 1000;
     await Promise.all(
@@ -419,9 +441,15 @@ class Rig {
         }
       }),
     );
-    this.offeredSeconds += (performance.now() - started) / 1000;
     this.recordAcks = false;
     await this.drain('fixed-rate');
+    if (record === 'load') {
+      this.loadCpuSeconds += this.server!.cpuSeconds() - cpu0;
+      this.loadEdits += this.offered - offered0;
+      this.offered = offered0;
+    } else {
+      this.offeredSeconds += (performance.now() - started) / 1000;
+    }
   }
 
   /** Checks convergence, reads the server's peak memory, closes everything, stops the server. */
@@ -445,7 +473,8 @@ class Rig {
       const peakRssKiB = server.peakRssKiB();
       for (const c of this.connected) c.close();
       const totalEdits = clients.reduce((sum, c) => sum + c.edits, 0);
-      if (serverText.length !== totalEdits) this.problem(`the server's document has ${serverText.length} characters; ${totalEdits} were typed`);
+      if (serverText.length !== totalEdits)
+        this.problem(`the server's document has ${serverText.length} characters; ${totalEdits} were typed`);
       for (const c of clients) {
         const kept = c.kept;
         if (!kept) continue;
@@ -462,6 +491,9 @@ class Rig {
         sliceRates: this.sliceRates,
         fullLoadLatency: this.fullLoadLatency,
         rateLatency: this.rateLatency,
+        loadLatency: this.loadLatency,
+        loadRate: loadOf(n).rate,
+        loadCpuPerEdit: this.loadEdits ? this.loadCpuSeconds / this.loadEdits : NaN,
         offeredPerSec: this.offered / this.offeredSeconds,
         ackLatency: this.ackLatency,
         peakRssKiB,
@@ -507,6 +539,13 @@ async function measurePair(n: number, first: Kind, workDir: string): Promise<Run
       for (const rig of inTurn(i + 1)) {
         say(rig, `${RATE_TOTAL} edits/s, slice ${i + 1}/${RATE_SLICES}`);
         await rig.fixedRate(SLICE_S);
+      }
+    }
+    const { rate } = loadOf(n);
+    for (let i = 0; i < LOAD_SLICES; i++) {
+      for (const rig of inTurn(i)) {
+        say(rig, `cost per edit at ${rate} edits/s, slice ${i + 1}/${LOAD_SLICES}`);
+        await rig.fixedRate(SLICE_S, rate, 'load');
       }
     }
     const results: RunResult[] = [];
@@ -585,7 +624,8 @@ async function replay(kind: Kind, trace: ReplayTrace, workDir: string, tag: stri
       ) {
         convergedS = now;
       }
-      if (Number.isNaN(ackedS) && agents.every((ag) => ag.next === ag.steps.length && ag.conn.changesAcked() >= ag.conn.changesSent())) ackedS = now;
+      if (Number.isNaN(ackedS) && agents.every((ag) => ag.next === ag.steps.length && ag.conn.changesAcked() >= ag.conn.changesSent()))
+        ackedS = now;
     }
     if (Number.isNaN(convergedS)) {
       const where = agents.map((ag, a) => `agent ${a}: ${ag.next}/${ag.steps.length} sent, ${ag.text.length} characters`).join('; ');
@@ -596,7 +636,8 @@ async function replay(kind: Kind, trace: ReplayTrace, workDir: string, tag: stri
     late.clientID = 1000;
     const joiner = await connectClient({ port: server.port, doc: late, name: 'replay-late-joiner' });
     conns.push(joiner);
-    if (late.getText(TEXT_NAME).toString() !== trace.endContent) problems.push(`a late joiner's copy of the server's document is not endContent`);
+    if (late.getText(TEXT_NAME).toString() !== trace.endContent)
+      problems.push(`a late joiner's copy of the server's document is not endContent`);
     if (server.exited) problems.push(`the server process ended during the replay (${server.exited}); log:\n${logTail(server.logFile)}`);
     return { kind, convergedS, ackedS, peakRssKiB: server.peakRssKiB(), problems };
   } finally {
@@ -629,7 +670,8 @@ async function main(): Promise<void> {
       progress('building Yjs updates from the concurrent trace');
       trace = loadConcurrentTrace(TRACE_FILE);
       // Twice each, ABBA; the faster of the two counts (other load only ever slows a replay down).
-      for (const [i, kind] of (['yws', 'ours', 'ours', 'yws'] as const).entries()) replays.push(await replay(kind, trace, workDir, `${kind}-replay-${i}`));
+      for (const [i, kind] of (['yws', 'ours', 'ours', 'yws'] as const).entries())
+        replays.push(await replay(kind, trace, workDir, `${kind}-replay-${i}`));
     }
   } finally {
     progressDone();
@@ -670,18 +712,45 @@ async function main(): Promise<void> {
     row(`  edit -> all peers p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`, pct(ours.rateLatency, 99), pct(yws.rateLatency, 99), 2);
     row(`  edit -> all peers p50 (ms) at full load`, pct(ours.fullLoadLatency, 50), pct(yws.fullLoadLatency, 50), 1);
     row(`  edit -> all peers p99 (ms) at full load`, pct(ours.fullLoadLatency, 99), pct(yws.fullLoadLatency, 99), 1);
-    row(`  server peak RSS (MiB)`, ours.peakRssKiB / 1024, yws.peakRssKiB / 1024, 1);
+    const load = loadOf(n);
+    const verdict = (a: number, b: number, target: number) => (a / b <= target ? `met (<= ${target}x)` : `NOT MET (<= ${target}x)`);
+    const targetRow = (figure: string, a: number, b: number, target: number, digits = 0) =>
+      rows.push([figure, fmt(a, digits), fmt(b, digits), `${ratio(a, b)} ${verdict(a, b, target)}`]);
+    targetRow(
+      `  server CPU per edit (us) at ${fmt(load.rate)} edits/s`,
+      ours.loadCpuPerEdit * 1e6,
+      yws.loadCpuPerEdit * 1e6,
+      load.cpuTarget,
+      1,
+    );
+    targetRow(
+      `  edit -> all peers p99 (ms) at ${fmt(load.rate)} edits/s`,
+      pct(ours.loadLatency, 99),
+      pct(yws.loadLatency, 99),
+      load.p99Target,
+      2,
+    );
+    targetRow(`  server peak RSS (MiB)`, ours.peakRssKiB / 1024, yws.peakRssKiB / 1024, 1.0, 1);
     row(`  server CPU at full load (% of a core)`, ours.serverCpu * 100, yws.serverCpu * 100);
     row(`  bench process CPU at full load (% of a core)`, ours.benchCpu * 100, yws.benchCpu * 100);
-    rows.push([`  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`, `${fmt(pct(ours.ackLatency, 50), 2)} / ${fmt(pct(ours.ackLatency, 99), 2)}`, 'no ACK', '']);
+    rows.push([
+      `  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`,
+      `${fmt(pct(ours.ackLatency, 50), 2)} / ${fmt(pct(ours.ackLatency, 99), 2)}`,
+      'no ACK',
+      '',
+    ]);
     rows.push([`  document at the end (characters)`, fmt(ours.textLength), fmt(yws.textLength), '']);
   }
   console.log(table(['figure', LABEL.ours, LABEL.yws, 'ours / y-websocket'], rows));
-  console.log(`\nLatency, RSS: lower is better. Offered rate achieved: ${results.map((r) => `${LABEL[r.kind]} ${r.clients}: ${fmt(r.offeredPerSec)}/s`).join(', ')}.`);
+  console.log(
+    `\nLatency, RSS: lower is better. Offered rate achieved: ${results.map((r) => `${LABEL[r.kind]} ${r.clients}: ${fmt(r.offeredPerSec)}/s`).join(', ')}.`,
+  );
   let failed = false;
   for (const r of results) {
     if (r.problems.length === 0) {
-      console.log(`converged: ${LABEL[r.kind]}, ${r.clients} clients: every client has every edit; the texts are equal (${fmt(r.textLength)} characters).`);
+      console.log(
+        `converged: ${LABEL[r.kind]}, ${r.clients} clients: every client has every edit; the texts are equal (${fmt(r.textLength)} characters).`,
+      );
       continue;
     }
     failed = true;
@@ -705,20 +774,40 @@ async function main(): Promise<void> {
       table(
         ['figure', LABEL.ours, LABEL.yws, 'ours / y-websocket'],
         [
-          ['wall time until all clients have endContent (s)', fmt(ours.convergedS, 2), fmt(yws.convergedS, 2), ratio(ours.convergedS, yws.convergedS)],
-          ['  transactions/s', fmt(trace.transactions / ours.convergedS), fmt(trace.transactions / yws.convergedS), ratio(yws.convergedS, ours.convergedS)],
+          [
+            'wall time until all clients have endContent (s)',
+            fmt(ours.convergedS, 2),
+            fmt(yws.convergedS, 2),
+            `${ratio(ours.convergedS, yws.convergedS)} ${ours.convergedS / yws.convergedS <= 1 ? 'met (<= 1.0x)' : 'NOT MET (<= 1.0x)'}`,
+          ],
+          [
+            '  transactions/s',
+            fmt(trace.transactions / ours.convergedS),
+            fmt(trace.transactions / yws.convergedS),
+            ratio(yws.convergedS, ours.convergedS),
+          ],
           ['  until every edit is ACKed (durable) (s)', fmt(ours.ackedS, 2), 'no ACK', ''],
-          ['  server peak RSS (MiB)', fmt(ours.peakRssKiB / 1024, 1), fmt(yws.peakRssKiB / 1024, 1), ratio(ours.peakRssKiB, yws.peakRssKiB)],
+          [
+            '  server peak RSS (MiB)',
+            fmt(ours.peakRssKiB / 1024, 1),
+            fmt(yws.peakRssKiB / 1024, 1),
+            ratio(ours.peakRssKiB, yws.peakRssKiB),
+          ],
         ],
       ),
     );
     for (const r of [ours, yws]) {
-      if (r.problems.length === 0) console.log(`converged: ${LABEL[r.kind]}, trace replay: all ${trace.agents} clients and a late joiner hold endContent.`);
+      if (r.problems.length === 0)
+        console.log(`converged: ${LABEL[r.kind]}, trace replay: all ${trace.agents} clients and a late joiner hold endContent.`);
       for (const p of r.problems) console.log(`NOT CONVERGED / PROBLEM: ${LABEL[r.kind]}, trace replay: ${p}`);
       if (r.problems.length) failed = true;
     }
   } else {
-    console.log(`\n(trace replay skipped: ${TRACE_FILE} is missing)`);
+    console.log(
+      process.env['COLLAB_BENCH_TRACE'] === '0'
+        ? '\n(trace replay skipped: COLLAB_BENCH_TRACE=0)'
+        : `\n(trace replay skipped: ${TRACE_FILE} is missing)`,
+    );
   }
   console.log(`(collab bench took ${elapsed.toFixed(0)} s)`);
   if (failed) process.exitCode = 1;

@@ -121,9 +121,30 @@ async function main(): Promise<void> {
       table(
         ['figure', 'echo-server', 'baseline (net pipe)', 'ours / baseline', 'echo-server --log-level warn', 'quiet / baseline'],
         [
-          ['64 B round trip p50 (µs)', ours.p50.toFixed(1), base.p50.toFixed(1), ratio(ours.p50, base.p50), quiet.p50.toFixed(1), ratio(quiet.p50, base.p50)],
-          ['64 B round trip p99 (µs)', ours.p99.toFixed(1), base.p99.toFixed(1), ratio(ours.p99, base.p99), quiet.p99.toFixed(1), ratio(quiet.p99, base.p99)],
-          ['64 KiB streaming (MB/s, median)', ours.mbps.toFixed(0), base.mbps.toFixed(0), ratio(ours.mbps, base.mbps), quiet.mbps.toFixed(0), ratio(quiet.mbps, base.mbps)],
+          [
+            '64 B round trip p50 (µs)',
+            ours.p50.toFixed(1),
+            base.p50.toFixed(1),
+            ratio(ours.p50, base.p50),
+            quiet.p50.toFixed(1),
+            ratio(quiet.p50, base.p50),
+          ],
+          [
+            '64 B round trip p99 (µs)',
+            ours.p99.toFixed(1),
+            base.p99.toFixed(1),
+            ratio(ours.p99, base.p99),
+            quiet.p99.toFixed(1),
+            ratio(quiet.p99, base.p99),
+          ],
+          [
+            '64 KiB streaming (MB/s, median)',
+            ours.mbps.toFixed(0),
+            base.mbps.toFixed(0),
+            ratio(ours.mbps, base.mbps),
+            quiet.mbps.toFixed(0),
+            ratio(quiet.mbps, base.mbps),
+          ],
         ],
       ),
     );

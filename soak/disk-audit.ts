@@ -42,7 +42,8 @@ export async function readStoredState(dataDir: string, name: string): Promise<St
   doc.transact(() => {
     if (snapshotFile) {
       const scan = scanRecords(snapshotFile);
-      if (scan.damage || scan.records.length !== 1) throw new Error(`${name}.snapshot is damaged: ${scan.damage?.reason ?? `${scan.records.length} records`}`);
+      if (scan.damage || scan.records.length !== 1)
+        throw new Error(`${name}.snapshot is damaged: ${scan.damage?.reason ?? `${scan.records.length} records`}`);
       Y.applyUpdate(doc, scan.records[0]!);
     }
     if (log) {

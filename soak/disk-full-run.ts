@@ -129,15 +129,26 @@ export async function runDiskFull(config: DiskFullConfig): Promise<DiskFullResul
   try {
     const port = await freePort();
     const logFd = openSync(join(config.runDir, 'diskfull-server.log'), 'a');
-    server = spawn(process.execPath, [config.serverScript, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--max-clients', '100'], {
-      stdio: ['ignore', logFd, logFd],
-    });
+    server = spawn(
+      process.execPath,
+      [config.serverScript, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--max-clients', '100'],
+      {
+        stdio: ['ignore', logFd, logFd],
+      },
+    );
     closeSync(logFd);
     const child = server;
     await waitForPort(port, { timeoutMs: 15_000, stillAlive: () => child.exitCode === null && child.signalCode === null });
 
     const auditor = new Auditor(dataDir);
-    fleet = new Fleet({ port, documents, clients: config.clients, random: config.random, editIntervalMs: [80, 500], firstId: config.firstId });
+    fleet = new Fleet({
+      port,
+      documents,
+      clients: config.clients,
+      random: config.random,
+      editIntervalMs: [80, 500],
+      firstId: config.firstId,
+    });
     for (const c of fleet.clients) {
       c.onRefusal = (code) => {
         if (code === 7) result.error7Refusals++;
@@ -206,7 +217,12 @@ export async function runDiskFull(config: DiskFullConfig): Promise<DiskFullResul
     result.edits = t.edits;
     result.tokens = t.tokens;
     result.tokensAcked = t.tokensAcked;
-    result.audits = { count: auditor.audits, tokensChecked: auditor.tokensChecked, missing: auditor.missing.size, problems: auditor.problems };
+    result.audits = {
+      count: auditor.audits,
+      tokensChecked: auditor.tokensChecked,
+      missing: auditor.missing.size,
+      problems: auditor.problems,
+    };
     return result;
   } finally {
     await closeFleet();

@@ -184,7 +184,8 @@ export async function runMain(config: MainRunConfig): Promise<MainRunResult> {
     const unsaved = (await fleet.settle(90_000)).map((c) => c.name);
     if (unsaved.length) problems.push(`clients not saved within 90 s: ${unsaved.join(', ')}`);
     const divergentBeforeStop = await fleet.converge(30_000);
-    if (divergentBeforeStop.length) problems.push(`documents whose clients did not converge within 30 s: ${divergentBeforeStop.join(', ')}`);
+    if (divergentBeforeStop.length)
+      problems.push(`documents whose clients did not converge within 30 s: ${divergentBeforeStop.join(', ')}`);
     await auditor.audit(fleet.ackedByDocument(), 'after settling');
     await stopWatchdog();
 
@@ -240,7 +241,13 @@ export async function runMain(config: MainRunConfig): Promise<MainRunResult> {
       divergentBeforeStop,
       gracefulStop,
       verify,
-      audits: { count: auditor.audits, tokensChecked: auditor.tokensChecked, missing: auditor.missing.size, tornTails: auditor.tornTails, problems: auditor.problems },
+      audits: {
+        count: auditor.audits,
+        tokensChecked: auditor.tokensChecked,
+        missing: auditor.missing.size,
+        tornTails: auditor.tornTails,
+        problems: auditor.problems,
+      },
       memory: {
         firstStartRss: sampler.processes[0]?.startRss,
         peakRss: sampler.peakRss,

@@ -57,7 +57,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const root = repoRoot(__dirname);
-  const serverScript = values['disk-full-server'] ? resolve(values['disk-full-server']) : join(root, 'dist', 'apps', 'collab-server', 'main.js');
+  const serverScript = values['disk-full-server']
+    ? resolve(values['disk-full-server'])
+    : join(root, 'dist', 'apps', 'collab-server', 'main.js');
   if (!existsSync(serverScript)) {
     console.error(`soak: ${serverScript} is missing; build it with: node tools/build-apps.mjs collab-server`);
     return 2;
@@ -103,7 +105,16 @@ async function main(): Promise<number> {
     await runCleanups();
     clearStatus();
   }
-  const report = buildReport({ seconds, seed, durationSeconds: (Date.now() - started) / 1000, mainRun, diskFull, failure, runDir, serverScript });
+  const report = buildReport({
+    seconds,
+    seed,
+    durationSeconds: (Date.now() - started) / 1000,
+    mainRun,
+    diskFull,
+    failure,
+    runDir,
+    serverScript,
+  });
   printReport(report);
   if (report.ok && !values.keep) rmSync(runDir, { recursive: true, force: true });
   else console.log(`data kept in ${runDir}`);

@@ -83,13 +83,19 @@ export function buildReport(input: ReportInput): SoakReport {
   const editsLost = (mv?.editsLost ?? 0) + (dv?.editsLost ?? 0);
   const ackedMissingFromDisk = (m?.audits.missing ?? 0) + (d?.audits.missing ?? 0);
   const converged =
-    !!m && m.divergentBeforeStop.length === 0 && m.unsaved.length === 0 && mv!.divergent.length === 0 && (!d?.ran || (!!dv && dv.divergent.length === 0));
+    !!m &&
+    m.divergentBeforeStop.length === 0 &&
+    m.unsaved.length === 0 &&
+    mv!.divergent.length === 0 &&
+    (!d?.ran || (!!dv && dv.divergent.length === 0));
   const storedOk = !!mv && mv.storedMismatch.length === 0 && (!d?.ran || (!!dv && dv.storedMismatch.length === 0));
 
   const finalStart = m?.memory.finalStartRss;
   const finalRss = m?.memory.rssUnloaded ?? m?.memory.rssClientsGone;
   const backNearStart =
-    finalStart !== undefined && finalRss !== undefined ? finalRss <= Math.max(finalStart * MEMORY_BOUND.factor, finalStart + MEMORY_BOUND.slackBytes) : undefined;
+    finalStart !== undefined && finalRss !== undefined
+      ? finalRss <= Math.max(finalStart * MEMORY_BOUND.factor, finalStart + MEMORY_BOUND.slackBytes)
+      : undefined;
   const memoryMeasuredUnloaded = m?.memory.rssUnloaded !== undefined;
   // The bound is a verdict only once the documents have unloaded; before, it is for information.
   if (memoryMeasuredUnloaded && backNearStart === false) {
@@ -104,14 +110,7 @@ export function buildReport(input: ReportInput): SoakReport {
     builtAt = undefined;
   }
   const ok =
-    !input.failure &&
-    !!m &&
-    !!d &&
-    editsLost === 0 &&
-    ackedMissingFromDisk === 0 &&
-    converged &&
-    storedOk &&
-    problems.length === 0;
+    !input.failure && !!m && !!d && editsLost === 0 && ackedMissingFromDisk === 0 && converged && storedOk && problems.length === 0;
 
   const strip = <T extends { problems: string[] }>(v: T | undefined) => {
     if (!v) return undefined;
@@ -154,15 +153,27 @@ export function buildReport(input: ReportInput): SoakReport {
       peakRss: m?.memory.peakRss ?? 0,
       finalProcessStartRss: finalStart,
       finalRss,
-      finalRssMeasured: memoryMeasuredUnloaded ? 'after every client left and the documents unloaded' : '3 s after every client left (documents still loaded)',
+      finalRssMeasured: memoryMeasuredUnloaded
+        ? 'after every client left and the documents unloaded'
+        : '3 s after every client left (documents still loaded)',
       rssClientsGone: m?.memory.rssClientsGone,
       rssDocumentsUnloaded: m?.memory.rssUnloaded,
       bound: `final <= max(${MEMORY_BOUND.factor} x final process's start, start + ${MEMORY_BOUND.slackBytes / 1048576} MiB)`,
       backNearStart,
       serverProcesses: m?.memory.processes ?? 0,
     },
-    mainRun: m && { ...m, problems: m.problems.slice(0, 20), audits: { ...m.audits, problems: m.audits.problems.slice(0, 20) }, verify: strip(m.verify)! },
-    diskFull: d && { ...d, problems: d.problems.slice(0, 20), audits: { ...d.audits, problems: d.audits.problems.slice(0, 20) }, verify: strip(d.verify) },
+    mainRun: m && {
+      ...m,
+      problems: m.problems.slice(0, 20),
+      audits: { ...m.audits, problems: m.audits.problems.slice(0, 20) },
+      verify: strip(m.verify)!,
+    },
+    diskFull: d && {
+      ...d,
+      problems: d.problems.slice(0, 20),
+      audits: { ...d.audits, problems: d.audits.problems.slice(0, 20) },
+      verify: strip(d.verify),
+    },
     diskFullSkipped: d?.skipped,
     problemCount: problems.length,
     problems: problems.slice(0, 100),
@@ -187,7 +198,10 @@ export function printReport(r: SoakReport): void {
     ['edits made', `${r.editsMade} (${r.offlineEdits} offline)`],
     ['tokens inserted / acknowledged', `${r.tokensInserted} / ${r.tokensAcknowledged}`],
     ['random disconnects', String(r.randomDisconnects)],
-    ['kills (SIGKILL under PM2)', `${r.kills}${m ? ` at ${m.killTimesS.join(', ')} s; back in ${m.restartSeconds.map((s) => s.toFixed(1)).join(', ')} s` : ''}`],
+    [
+      'kills (SIGKILL under PM2)',
+      `${r.kills}${m ? ` at ${m.killTimesS.join(', ')} s; back in ${m.restartSeconds.map((s) => s.toFixed(1)).join(', ')} s` : ''}`,
+    ],
     ['unexpected server restarts', String(r.unexpectedServerRestarts)],
     ['disk-full episodes', r.diskFullSkipped ?? String(r.diskFullEpisodes)],
     ['faults injected', `${r.faultsInjected} (kills + disk-full episodes)`],
@@ -196,7 +210,10 @@ export function printReport(r: SoakReport): void {
     ['acked while full / after recovery', d?.ran ? `${d.tokensAckedWhileFull} / ${d.tokensAckedAfterRecovery} tokens` : '-'],
     ['acknowledged edits checked', String(r.acknowledgedEditsChecked)],
     ['edits lost', String(r.editsLost)],
-    ['on-disk audits (acked tokens)', `${r.diskAudits.count} audits, ${r.diskAudits.tokensChecked} checks, ${r.diskAudits.ackedMissingFromDisk} missing`],
+    [
+      'on-disk audits (acked tokens)',
+      `${r.diskAudits.count} audits, ${r.diskAudits.tokensChecked} checks, ${r.diskAudits.ackedMissingFromDisk} missing`,
+    ],
     ['unacknowledged tokens missing', String(r.unacknowledgedTokensMissing)],
     ['duplicated tokens', String(r.duplicatedTokens)],
     ['converged', yes(r.converged)],
@@ -206,7 +223,10 @@ export function printReport(r: SoakReport): void {
     ['server RSS peak', mib(r.memory.peakRss)],
     ['server RSS final process at start', mib(r.memory.finalProcessStartRss)],
     ['server RSS clients gone', mib(r.memory.rssClientsGone)],
-    ['server RSS documents unloaded', r.memory.rssDocumentsUnloaded === undefined ? 'not waited for (runs under 300 s)' : mib(r.memory.rssDocumentsUnloaded)],
+    [
+      'server RSS documents unloaded',
+      r.memory.rssDocumentsUnloaded === undefined ? 'not waited for (runs under 300 s)' : mib(r.memory.rssDocumentsUnloaded),
+    ],
     ['memory back near start', `${yes(r.memory.backNearStart)} (${r.memory.bound})`],
     ['slow readers', m ? `${m.slowReaderPauses} pauses, ${m.slowReaderDrops} connections closed by the server` : '-'],
     ['server log (main run)', m ? `${m.serverLog.warnings} warnings, ${m.serverLog.errors} errors` : '-'],

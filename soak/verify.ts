@@ -25,7 +25,15 @@ export interface VerifyResult {
 }
 
 export async function verifyFinal(fleet: Fleet, dataDir: string): Promise<VerifyResult> {
-  const result: VerifyResult = { ackedChecked: 0, editsLost: 0, unackedMissing: 0, duplicated: 0, divergent: [], storedMismatch: [], problems: [] };
+  const result: VerifyResult = {
+    ackedChecked: 0,
+    editsLost: 0,
+    unackedMissing: 0,
+    duplicated: 0,
+    divergent: [],
+    storedMismatch: [],
+    problems: [],
+  };
   const acked = fleet.ackedByDocument();
   const inserted = fleet.insertedByDocument();
   for (const document of fleet.documents) {
@@ -49,11 +57,17 @@ export async function verifyFinal(fleet: Fleet, dataDir: string): Promise<Verify
     const differing = texts.filter((t) => t.text !== file);
     if (differing.length) {
       result.divergent.push(document);
-      result.problems.push(`${document}: ${differing.map((t) => t.name).join(', ')} differ from ${document}.txt (${differing.map((t) => t.text.length).join('/')} vs ${file.length} chars)`);
+      result.problems.push(
+        `${document}: ${differing.map((t) => t.name).join(', ')} differ from ${document}.txt (${differing.map((t) => t.text.length).join('/')} vs ${file.length} chars)`,
+      );
     }
     const ackedTokens = acked.get(document)!;
     const ackedSet = new Set(ackedTokens);
-    const places = [{ where: `${document}.txt`, text: file }, ...(stored ? [{ where: `${document} log+snapshot`, text: stored.text }] : []), ...texts.map((t) => ({ where: t.name, text: t.text }))];
+    const places = [
+      { where: `${document}.txt`, text: file },
+      ...(stored ? [{ where: `${document} log+snapshot`, text: stored.text }] : []),
+      ...texts.map((t) => ({ where: t.name, text: t.text })),
+    ];
     const lost = new Set<string>();
     for (const place of places) {
       for (const token of missingTokens(place.text, ackedTokens)) {

@@ -26,7 +26,16 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const options = { targets: [], runs: 1_000_000, seconds: 2_700, batch: 50_000, seed: undefined, path: undefined, strict: false, stall: 60 };
+  const options = {
+    targets: [],
+    runs: 1_000_000,
+    seconds: 2_700,
+    batch: 50_000,
+    seed: undefined,
+    path: undefined,
+    strict: false,
+    stall: 60,
+  };
   const number = (flag, value, min) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) usage(`${flag} needs a whole number of at least ${min} (got ${value ?? 'nothing'})`);
@@ -47,7 +56,8 @@ function parseArgs(argv) {
     else options.targets.push(arg);
   }
   if (!options.targets.length) options.targets = [...TARGETS];
-  if (options.path !== undefined && (options.seed === undefined || options.targets.length !== 1)) usage('--path replays one target and needs its --seed');
+  if (options.path !== undefined && (options.seed === undefined || options.targets.length !== 1))
+    usage('--path replays one target and needs its --seed');
   return options;
 }
 
@@ -141,8 +151,19 @@ for (const target of options.targets) {
     // The run that started last never finished: regenerate its input to show it.
     const index = result.started - result.batchStart - 1;
     const hangSeed = result.batchSeed;
-    const shown = await runWorker({ target, mode: 'show', numRuns: 1, batchRuns: 1, seed: hangSeed, path: String(index), strict: false, outDir: join(root, 'tmp', 'fuzz') });
-    console.log(`\n${target}: run ${index} of the batch with seed ${hangSeed} made no progress for ${options.stall} s (a hang while shrinking shows the wrong input).`);
+    const shown = await runWorker({
+      target,
+      mode: 'show',
+      numRuns: 1,
+      batchRuns: 1,
+      seed: hangSeed,
+      path: String(index),
+      strict: false,
+      outDir: join(root, 'tmp', 'fuzz'),
+    });
+    console.log(
+      `\n${target}: run ${index} of the batch with seed ${hangSeed} made no progress for ${options.stall} s (a hang while shrinking shows the wrong input).`,
+    );
     console.log(`input: ${shown.input ?? '(could not be regenerated)'}`);
     console.log(`replay: node tools/fuzz.mjs ${target} --seed ${hangSeed} --path ${index}`);
   } else if (result.crash) {

@@ -1,4 +1,4 @@
-// `npm test`: type-check, run every project's Jest tests through Nx, then print one line
+// `npm test`: type-check, lint, check the format, run every project's Jest tests through Nx, then print one line
 // "N passed, N failed" summed over every suite (CI reads the last line).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,15 @@ function run(cmd, args) {
 let failedSteps = 0;
 if (run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) {
   console.error('type check failed');
+  failedSteps++;
+}
+// The layers (apps use libraries, libraries never apps, shipped code never test code) and the format.
+if (run('npx', ['eslint', '--max-warnings=0', '.']) !== 0) {
+  console.error('lint failed (npx eslint .)');
+  failedSteps++;
+}
+if (run('npx', ['prettier', '--check', '--log-level=warn', '.']) !== 0) {
+  console.error('format check failed (npx prettier --write . fixes it)');
   failedSteps++;
 }
 const nxStatus = run('npx', ['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...extra]);

@@ -1,11 +1,14 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { connectHappyEyeballs, connectTls, formatEndpoint, type TlsClientOptions } from '@collab/address';
-import { ReconnectingClient, validateDocumentName } from '@collab/collab-protocol';
+import { ErrorCode, ReconnectingClient, validateDocumentName } from '@collab/collab-protocol';
 import { ExitCode, UserFacingError } from '@collab/cli';
 
 /** The assignment's words when the server is not there at start. */
 export const CONNECTION_FAILED = 'Connection failed. Please check the server and try again';
+
+/** What a client without a token hears from a server that needs one (ERROR 2). */
+export const NEEDS_TOKEN = 'The server needs a token: pass --token or set COLLAB_TOKEN.';
 
 /** Where to connect and as whom. */
 export interface ClientSettings {
@@ -73,8 +76,12 @@ export async function connectClient(settings: ClientSettings): Promise<OpenClien
     await client.start();
   } catch (error) {
     close();
-    const e = error as Error & { code?: string };
-    if (e.code === 'COLLAB_ERR_REFUSED') throw new UserFacingError(e.message, ExitCode.Failure);
+    const e = error as Error & { code?: string; errorCode?: number };
+    if (e.code === 'COLLAB_ERR_REFUSED') {
+      // "Refused the token" would puzzle someone who never gave one.
+      const noToken = e.errorCode === ErrorCode.AuthFailed && !settings.token;
+      throw new UserFacingError(noToken ? NEEDS_TOKEN : e.message, ExitCode.Failure);
+    }
     // Not "check the server": the server answered, but could not prove who it is.
     if (e.code === 'COLLAB_ERR_TLS_UNTRUSTED') throw new UserFacingError(e.message, ExitCode.Usage);
     throw new ConnectFailedError(e.message);

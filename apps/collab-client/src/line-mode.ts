@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type * as Y from 'yjs';
-import { CollabSession } from '@collab/collab-protocol';
+import { CollabSession, LineUpdates, appendLine, insertedNewlines, lineModeText } from '@collab/collab-protocol';
+import { TEXT_NAME } from '@collab/collab-protocol';
 import { ExitCode } from '@collab/cli';
 import type { OpenClient } from './connect-client';
 
@@ -14,44 +15,28 @@ export interface LineModeSettings {
   saveTimeoutMs: number;
 }
 
-/** Appends `line` as a new line at the end of the text. */
-export function appendLine(text: Y.Text, line: string): void {
-  const current = text.toString();
-  const separator = current.length > 0 && !current.endsWith('\n') ? '\n' : '';
-  text.insert(text.length, `${separator}${line}\n`);
-}
-
-/** What a remote change did, one entry per line of inserted text, or the count of deleted characters. */
-export function describeRemoteChange(event: Y.YTextEvent): string[] {
-  let inserted = '';
-  let deleted = 0;
-  for (const op of event.delta) {
-    if (typeof op.insert === 'string') inserted += op.insert;
-    else if (typeof op.delete === 'number') deleted += op.delete;
-  }
-  if (inserted) return inserted.replace(/\n$/, '').split('\n');
-  return deleted ? [deleted === 1 ? '(deleted 1 character)' : `(deleted ${deleted} characters)`] : [];
-}
-
 /**
  * The assignment's client: greets, prints the document, appends each input line as a new
- * line at the end, prints `Document updated: ...` for other people's changes, and at end of
- * input exits 0 once every line it sent is stored (1 if that cannot happen in time).
+ * line at the end, prints other people's changes a whole line at a time (LineUpdates:
+ * `Document updated: ...`), and at end of input exits 0 once every line it sent is stored
+ * (1 if that cannot happen in time).
  */
 export async function runLineMode(open: OpenClient, settings: LineModeSettings): Promise<number> {
   const { output, notes } = settings;
-  const text = open.doc.getText('content');
+  const text = open.doc.getText(TEXT_NAME);
   output.write('Connected to the server. Start typing to edit the document:\n');
   const current = text.toString();
   if (current) output.write(current.endsWith('\n') ? current : `${current}\n`);
 
-  const onRemote = (event: Y.YTextEvent, transaction: Y.Transaction) => {
-    if (!(transaction.origin instanceof CollabSession)) return;
-    for (const line of describeRemoteChange(event)) output.write(`Document updated: ${line}\n`);
+  const updates = new LineUpdates(current, { report: (update) => output.write(`${lineModeText(update)}\n`) });
+  const onChange = (event: Y.YTextEvent, transaction: Y.Transaction) => {
+    const remote = transaction.origin instanceof CollabSession;
+    updates.change(text.toString(), remote ? insertedNewlines(event.delta) : undefined);
   };
-  text.observe(onRemote);
+  text.observe(onChange);
   const onState = (state: { kind: string; inMs?: number; reason?: string }) => {
-    if (state.kind === 'reconnecting') notes.write(`Connection lost (${state.reason}); reconnecting in ${((state.inMs ?? 0) / 1000).toFixed(1)} s\n`);
+    if (state.kind === 'reconnecting')
+      notes.write(`Connection lost (${state.reason}); reconnecting in ${((state.inMs ?? 0) / 1000).toFixed(1)} s\n`);
     else if (state.kind === 'connected') notes.write('Reconnected.\n');
   };
   open.client.on('state', onState);
@@ -64,13 +49,16 @@ export async function runLineMode(open: OpenClient, settings: LineModeSettings):
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), settings.saveTimeoutMs))),
     ]).catch(() => false);
     clearTimeout(timer);
+    // Whatever others were still typing is printed as it is now.
+    updates.flush();
     if (!stored) {
       notes.write(`collab-client: the last lines could not be stored within ${settings.saveTimeoutMs / 1000} s\n`);
       return ExitCode.Failure;
     }
     return ExitCode.Ok;
   } finally {
-    text.unobserve(onRemote);
+    text.unobserve(onChange);
+    updates.close();
     open.client.off('state', onState);
   }
 }

@@ -33,7 +33,14 @@ void runProgram(program, process.argv, async () => {
   }
   try {
     if (options.print) return printDocument(open, process.stdout);
-    if (options.append !== undefined) return await appendAndWait(open, options.append, timeoutMs, process.stderr);
+    if (options.append !== undefined) {
+      return await appendAndWait(open, options.append, {
+        document: options.doc,
+        timeoutMs,
+        waitForFile: options.waitFile,
+        errors: process.stderr,
+      });
+    }
     if (options.lines || !process.stdin.isTTY || !process.stdout.isTTY) {
       return await runLineMode(open, { input: process.stdin, output: process.stdout, notes: process.stderr, saveTimeoutMs: timeoutMs });
     }

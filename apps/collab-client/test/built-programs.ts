@@ -12,9 +12,13 @@ export const built = (app: string) => join(root, 'dist', 'apps', app, 'main.js')
 
 /** Starts the built collab-server and waits until it accepts connections. */
 export async function startCollabServer(port: number, dataDir: string, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [built('collab-server'), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extra], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [built('collab-server'), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extra],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   await waitForPort(port, { stillAlive: () => child.exitCode === null });
   return child;
 }
@@ -37,7 +41,9 @@ export interface RunningClient {
 
 /** Starts the built collab-client with piped stdio (line mode unless a one-shot flag is given). */
 export function startClient(args: string[], input?: string): RunningClient {
-  const child = spawn(process.execPath, [built('collab-client'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The user's own COLLAB_* settings (a token, a port) must not change what a test sees.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('COLLAB_')));
+  const child = spawn(process.execPath, [built('collab-client'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

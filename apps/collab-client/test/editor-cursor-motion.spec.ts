@@ -61,4 +61,33 @@ describe('cursor motion', () => {
     expect(layout.lineOf(run(layout, 0, ['page-down'], 5).index)).toBe(5);
     expect(layout.lineOf(run(layout, 0, ['page-down', 'page-down', 'page-up'], 5).index)).toBe(5);
   });
+
+  it('moves by word with Ctrl-Left / Ctrl-Right: to the start of a word on the left, to the end of one on the right', () => {
+    const layout = layoutOf('say hello, world!', 40);
+    expect(run(layout, 0, ['word-right']).index).toBe(3); // after "say"
+    expect(run(layout, 0, ['word-right', 'word-right']).index).toBe(9); // after "hello", before the comma
+    expect(run(layout, 9, ['word-right']).index).toBe(16); // over ", " to after "world"
+    expect(run(layout, 17, ['word-left']).index).toBe(11); // start of "world"
+    expect(run(layout, 13, ['word-left']).index).toBe(11); // from inside a word: its start
+    expect(run(layout, 11, ['word-left', 'word-left']).index).toBe(0);
+  });
+
+  it('goes to the line end when no word follows, then on to the next line', () => {
+    const layout = layoutOf('one...\n  two');
+    expect(run(layout, 3, ['word-right']).index).toBe(6);
+    expect(run(layout, 6, ['word-right']).index).toBe(7);
+    expect(run(layout, 7, ['word-right']).index).toBe(12);
+    expect(run(layout, 9, ['word-left']).index).toBe(7);
+    expect(run(layout, 7, ['word-left']).index).toBe(6);
+    expect(run(layout, 12, ['word-right']).index).toBe(12);
+  });
+
+  it('finds words as Intl.Segmenter does: apostrophes inside words, numbers, and CJK words', () => {
+    const layout = layoutOf("don't 3.14 東京は晴れ", 40);
+    expect(run(layout, 0, ['word-right']).index).toBe(5);
+    expect(run(layout, 5, ['word-right']).index).toBe(10);
+    const kanji = run(layout, 11, ['word-right']).index;
+    expect(kanji).toBeGreaterThan(11);
+    expect(kanji).toBeLessThan(16); // a word of the sentence, not the whole run of characters
+  });
 });

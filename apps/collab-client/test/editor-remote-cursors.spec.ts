@@ -1,6 +1,15 @@
 import * as Y from 'yjs';
 import { DocumentLayout, LineLayoutCache } from '../src/editor/text-layout';
-import { colorForName, decodePosition, encodeCursor, PALETTE, peersOf, placeCursors, safeColor, safeName } from '../src/editor/remote-cursors';
+import {
+  colorForName,
+  decodePosition,
+  encodeCursor,
+  PALETTE,
+  peersOf,
+  placeCursors,
+  safeColor,
+  safeName,
+} from '../src/editor/remote-cursors';
 
 function docWith(text: string): { doc: Y.Doc; text: Y.Text } {
   const doc = new Y.Doc();

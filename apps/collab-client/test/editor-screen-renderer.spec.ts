@@ -24,6 +24,12 @@ describe('renderTextRows', () => {
     expect(row).toContain('\x1b[0;30;48;2;255;0;0me'); // the cell under the cursor, in red
   });
 
+  it('highlights a selection over wrapped rows and shows a selected line break as one cell', () => {
+    const layout = layoutOf('abcdef\nxy', 4);
+    const rows = renderTextRows(layout, { line: 0, row: 0 }, 3, [], [{ from: 2, to: 8, sgr: '7' }]);
+    expect(rows).toEqual(['ab\x1b[0;7mcd\x1b[0m', '\x1b[0;7mef \x1b[0m', '\x1b[0;7mx\x1b[0my']);
+  });
+
   it('puts the name right after a cursor at the end of the text', () => {
     const layout = layoutOf('hello', 20);
     const [row] = renderTextRows(layout, { line: 0, row: 0 }, 1, [{ x: 5, y: 0, name: 'ann', color: '#ff0000' }]);
@@ -76,7 +82,10 @@ describe('status line', () => {
   });
 
   it('counts down to the next reconnect attempt and shows unsaved edits', () => {
-    const line = renderStatusLine({ ...base, saved: false, state: { kind: 'reconnecting', inMs: 3000, reason: 'x' }, reconnectAt: 3500 }, 80);
+    const line = renderStatusLine(
+      { ...base, saved: false, state: { kind: 'reconnecting', inMs: 3000, reason: 'x' }, reconnectAt: 3500 },
+      80,
+    );
     expect(stripAnsi(line)).toContain('reconnecting in 3s · unsaved');
   });
 

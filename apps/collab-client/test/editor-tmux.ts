@@ -110,7 +110,11 @@ export class TmuxPane {
   programPid(keepOpen: boolean): number {
     const pane = Number(this.format('#{pane_pid}'));
     if (!keepOpen) return pane;
-    return Number(execFileSync('pgrep', ['-P', String(pane)], { encoding: 'utf8' }).trim().split('\n')[0]);
+    return Number(
+      execFileSync('pgrep', ['-P', String(pane)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
   }
 
   /** Polls the screen until `check` holds; fails with what was on screen after `timeoutMs`. */

@@ -53,6 +53,9 @@ const settled = (pane: TmuxPane, extra: (v: PaneView) => boolean = () => true) =
 
 const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l.trimEnd());
 
+/** The pane's rows with their colours and attributes as escape sequences. */
+const styled = (pane: TmuxPane) => pane.server.run('capture-pane', '-p', '-e', '-t', pane.target).split('\n');
+
 (hasTmux ? describe : describe.skip)('terminal editor in a real terminal (tmux)', () => {
   jest.setTimeout(60_000);
 
@@ -95,6 +98,97 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     await settled(bob, (v) => v.cursor.x === 7 && v.cursor.y === 1);
   });
 
+  it('keeps an idle cursor at the end where it was while someone else types after it', async () => {
+    const ann = editor('ann');
+    const bob = editor('bob');
+    await settled(ann, (v) => v.lines[STATUS]!.includes('with  bob'));
+    await settled(bob, (v) => v.lines[STATUS]!.includes('with  ann'));
+    ann.type('hello');
+    ann.press('Enter');
+    await bob.waitForText('hello');
+    bob.press('C-End');
+    bob.type('world');
+    const seen = await ann.waitFor((v) => v.lines[1]!.startsWith('world bob'), "bob's text and cursor on the last line");
+    // Ann's cursor did not move: start of the last line, before bob's text.
+    expect(seen.cursor).toEqual({ x: 0, y: 1 });
+    ann.type('> ');
+    await bob.waitFor((v) => v.lines[1]!.startsWith('> world'), "ann's text before bob's");
+  });
+
+  it('moves by word with Ctrl-Left and Ctrl-Right', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('say hello, world');
+    await ann.waitForText('say hello, world');
+    ann.press('C-Left', 'C-Left');
+    await ann.waitFor((v) => v.cursor.x === 4, 'the cursor at the start of "hello"');
+    ann.press('C-Right');
+    await ann.waitFor((v) => v.cursor.x === 9, 'the cursor after "hello"');
+    ann.type('!');
+    await ann.waitForText('say hello!, world');
+  });
+
+  it('selects with Shift, cuts with Ctrl-X and pastes with Ctrl-V; Ctrl-C copies the line and does not quit', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('alpha beta gamma');
+    await ann.waitForText('alpha beta gamma');
+    ann.press('C-Left', 'C-S-Left', 'S-Left');
+    // The selection (" beta ") is drawn in reverse video.
+    await ann.waitFor(() => /\x1b\[7m beta \x1b\[0?m/.test(styled(ann)[0]!), 'the selection in reverse video');
+    ann.press('C-x');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'alphagamma', 'the selection cut');
+    ann.press('End', 'C-v');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'alphagamma beta', 'the selection pasted at the end');
+    ann.press('C-c');
+    await ann.waitForText('Copied the line');
+    ann.press('Enter', 'C-v');
+    await ann.waitFor((v) => v.lines[1]!.trimEnd() === 'alphagamma beta', 'the copied line pasted below');
+    await settled(ann, (v) => v.cursor.x === 0 && v.cursor.y === 2);
+  });
+
+  it('finds text with Ctrl-F: Enter goes to the next match and wraps to the top', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('one fish');
+    ann.press('Enter');
+    ann.type('two fish');
+    await ann.waitForText('two fish');
+    ann.press('C-Home', 'C-f');
+    await ann.waitForText('Find:');
+    ann.type('fish');
+    // While the prompt is open the terminal's cursor is in it; the match shows selected.
+    const selectedOnRow = (row: number) => () => /\x1b\[7mfish/.test(styled(ann)[row] ?? '');
+    ann.press('Enter');
+    await ann.waitFor(selectedOnRow(0), 'the first match selected');
+    expect(ann.view().cursor).toEqual({ x: 11, y: STATUS });
+    ann.press('Enter');
+    await ann.waitFor(selectedOnRow(1), 'the second match selected');
+    ann.press('Enter');
+    await ann.waitFor((v) => selectedOnRow(0)() && v.lines[STATUS]!.includes('Wrapped to the top'), 'the search wrapped');
+    ann.press('Escape');
+    const done = await ann.waitFor((v) => v.lines[STATUS]!.includes('connected'), 'the status line back');
+    expect(done.cursor).toEqual({ x: 8, y: 0 });
+  });
+
+  it('shows every key on the help screen with F1 and Ctrl-G, and says what an unbound key is', async () => {
+    const ann = editor('ann');
+    await settled(ann);
+    ann.type('my text');
+    ann.press('F1');
+    await ann.waitForText('Keys (arrows');
+    ann.press('PageDown');
+    await ann.waitForText('Ctrl-X');
+    ann.press('q');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'my text', 'the text back, without the q');
+    ann.press('C-g');
+    await ann.waitForText('Keys (arrows');
+    ann.press('Escape');
+    await ann.waitFor((v) => v.lines[0]!.trimEnd() === 'my text', 'the text back');
+    ann.press('C-b');
+    await ann.waitForText('Ctrl-B does nothing here');
+  });
+
   it('redraws correctly when the terminal is resized', async () => {
     const ann = editor('ann');
     await settled(ann);
@@ -103,7 +197,10 @@ const text = (v: PaneView, rows = STATUS) => v.lines.slice(0, rows).map((l) => l
     await settled(ann);
 
     ann.resize(20, 8);
-    const small = await ann.waitFor((v) => v.lines.length === 8 && v.lines[0]!.trimEnd() === 'abcdefghijklmnopqrst', 'the text re-wrapped at 20 columns');
+    const small = await ann.waitFor(
+      (v) => v.lines.length === 8 && v.lines[0]!.trimEnd() === 'abcdefghijklmnopqrst',
+      'the text re-wrapped at 20 columns',
+    );
     expect(text(small, 6)).toEqual(['abcdefghijklmnopqrst', 'uvwxyz 0123456789 漢', '字漢字漢字漢字', '', '', '']);
     expect(small.lines[6]).toContain('connected');
     expect(small.lines[7]).toMatch(/^\^Q quit/);

@@ -18,11 +18,15 @@ beforeAll(async () => {
   writeFileSync(join(dataDir, 'notes.txt'), 'hello from notes\n');
   writeFileSync(join(dataDir, 'temp.txt'), 'the default document\n');
   port = await freePort('::1');
-  server = spawn(process.execPath, [built('collab-server'), '--host', '::1', '--port', String(port), '--data-dir', dataDir, '--token', 's3cret', '--log-level', 'error'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    // Only what this test sets: a COLLAB_* variable of the caller must not configure the server.
-    env: { PATH: process.env.PATH },
-  });
+  server = spawn(
+    process.execPath,
+    [built('collab-server'), '--host', '::1', '--port', String(port), '--data-dir', dataDir, '--token', 's3cret', '--log-level', 'error'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      // Only what this test sets: a COLLAB_* variable of the caller must not configure the server.
+      env: { PATH: process.env.PATH },
+    },
+  );
   await waitForPort(port, { host: '::1', stillAlive: () => server?.exitCode === null });
 });
 
@@ -48,7 +52,11 @@ describe('nx run collab-client:serve', () => {
   }, 90_000);
 
   it('lets flags after it win over the variables', async () => {
-    const out = await serve({ COLLAB_HOST: '::1', COLLAB_PORT: String(port), COLLAB_DOC: 'notes', COLLAB_TOKEN: 's3cret' }, ['--doc', 'temp', '--print']);
+    const out = await serve({ COLLAB_HOST: '::1', COLLAB_PORT: String(port), COLLAB_DOC: 'notes', COLLAB_TOKEN: 's3cret' }, [
+      '--doc',
+      'temp',
+      '--print',
+    ]);
     expect(out).toContain('\nthe default document\n');
   }, 90_000);
 });

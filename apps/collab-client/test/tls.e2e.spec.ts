@@ -64,7 +64,7 @@ describe('collab-client over TLS', () => {
     expect(out).toBe('Connected to the server. Start typing to edit the document:\n');
   });
 
-  it("refuses a server whose CA it was not given: one sentence about trust, exit 2", async () => {
+  it('refuses a server whose CA it was not given: one sentence about trust, exit 2', async () => {
     server = await startTlsServer('127.0.0.1');
     const client = startClient(['--host', '127.0.0.1', '--port', String(port), '--tls', '--print']);
     expect(await client.exited).toBe(2);
@@ -85,9 +85,13 @@ describe('collab-client over TLS', () => {
   });
 
   it('fails cleanly with --tls against a server without TLS', async () => {
-    const plain = spawn(process.execPath, [built('collab-server'), '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'error'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const plain = spawn(
+      process.execPath,
+      [built('collab-server'), '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'error'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     server = plain;
     await waitForPort(port, { stillAlive: () => plain.exitCode === null });
     const client = startClient(['--host', '127.0.0.1', '--port', String(port), '--tls', '--print']);

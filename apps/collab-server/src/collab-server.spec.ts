@@ -3,14 +3,21 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import * as Y from 'yjs';
-import { encodeMessageFrame, ErrorCode, makeHello, MessageType, ReconnectingClient, SyncType, type ErrorMessage } from '@collab/collab-protocol';
+import {
+  encodeMessageFrame,
+  ErrorCode,
+  makeHello,
+  MessageType,
+  ReconnectingClient,
+  SyncType,
+  type ErrorMessage,
+} from '@collab/collab-protocol';
 import { FaultyFs } from '@collab/persistence/testing';
 import { cleanup, connectClient, rawClient, startServer, waitFor } from '../test/harness';
 
 afterEach(cleanup);
 
-const errorOf = (messages: readonly { type: MessageType }[]) =>
-  messages.find((m): m is ErrorMessage => m.type === MessageType.Error);
+const errorOf = (messages: readonly { type: MessageType }[]) => messages.find((m): m is ErrorMessage => m.type === MessageType.Error);
 
 describe('CollabServer', () => {
   it('lets clients on 127.0.0.1 and ::1 edit one document and converge', async () => {
@@ -72,6 +79,7 @@ describe('CollabServer', () => {
     const clients = [];
     for (let i = 0; i < 10; i++) clients.push(await connectClient(port));
     const eleventh = await rawClient(port);
+    eleventh.hello();
     await eleventh.closed;
     expect(errorOf(eleventh.messages)).toEqual({ type: MessageType.Error, code: 1, message: 'Server is full. Please try again later.' });
     expect(lines.some((l) => /^\[WARN\] Server full\. Rejected connection from 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
@@ -152,9 +160,10 @@ describe('CollabServer', () => {
     expect(right.session.isSynced).toBe(true);
   });
 
-  it('closes a connection that sends no HELLO in time with ERROR 8', async () => {
+  it('closes a connection that starts its HELLO but does not finish it in time with ERROR 8', async () => {
     const { port } = await startServer({ handshakeTimeoutMs: 100 });
     const raw = await rawClient(port);
+    raw.startFrame();
     await raw.closed;
     expect(errorOf(raw.messages)?.code).toBe(ErrorCode.Timeout);
   });
@@ -212,10 +221,16 @@ describe('CollabServer', () => {
 });
 
 describe('CollabServer against connections that say nothing', () => {
-  it('lets a normal client edit while 1,000 connections from one address stay silent', async () => {
+  // A connection that says nothing at all is a plain-text client after 300 ms (test/plain-text.spec.ts
+  // covers those); these stall inside their HELLO, having sent its first byte.
+  it('lets a normal client edit while 1,000 connections from one address stall in their HELLO', async () => {
     const { port, lines } = await startServer();
     const silent = [];
-    for (let i = 0; i < 1000; i++) silent.push(await rawClient(port, '127.0.0.1'));
+    for (let i = 0; i < 1000; i++) {
+      const raw = await rawClient(port, '127.0.0.1');
+      raw.startFrame();
+      silent.push(raw);
+    }
     // The per-address limit (64) bites: the rest were refused at once.
     expect(lines.some((l) => l.startsWith('[WARN] Too many connections from 127.0.0.1 (limit 64)'))).toBe(true);
     const a = await connectClient(port, { host: '::1' });
@@ -224,10 +239,14 @@ describe('CollabServer against connections that say nothing', () => {
     for (const s of silent) s.socket.destroy();
   }, 60_000);
 
-  it('lets a normal client edit while 1,000 silent connections wait, with no per-address limit', async () => {
+  it('lets a normal client edit while 1,000 connections stall in their HELLO, with no per-address limit', async () => {
     const { port } = await startServer({ maxConnectionsPerAddress: 0 });
     const silent = [];
-    for (let i = 0; i < 1000; i++) silent.push(await rawClient(port, i % 2 ? '::1' : '127.0.0.1'));
+    for (let i = 0; i < 1000; i++) {
+      const raw = await rawClient(port, i % 2 ? '::1' : '127.0.0.1');
+      raw.startFrame();
+      silent.push(raw);
+    }
     const a = await connectClient(port);
     const b = await connectClient(port, { host: '::1' });
     a.doc.getText('content').insert(0, 'still editing');
@@ -240,8 +259,13 @@ describe('CollabServer against connections that say nothing', () => {
     const { port, server } = await startServer({ maxConnectionsPerAddress: 0 });
     const hello = encodeMessageFrame(makeHello({ document: 'temp', clientName: 'slow', token: '' }));
     const slow: Array<Awaited<ReturnType<typeof rawClient>>> = [];
-    for (let i = 0; i < 1000; i++) slow.push(await rawClient(port, i % 2 ? '::1' : '127.0.0.1'));
-    let sent = 0;
+    // The first byte at once (a connection silent for 300 ms would be a plain-text client), then one a second.
+    for (let i = 0; i < 1000; i++) {
+      const raw = await rawClient(port, i % 2 ? '::1' : '127.0.0.1');
+      raw.socket.write(hello.subarray(0, 1));
+      slow.push(raw);
+    }
+    let sent = 1;
     const drip = setInterval(() => {
       if (sent < hello.length - 1) for (const c of slow) if (!c.socket.destroyed) c.socket.write(hello.subarray(sent, sent + 1));
       sent++;
@@ -266,7 +290,11 @@ describe('CollabServer against connections that say nothing', () => {
   it('does not count connections waiting for HELLO as clients, and closes the oldest past the limit', async () => {
     const { port } = await startServer({ maxClients: 2, maxPendingHandshakes: 3 });
     const waiting = [];
-    for (let i = 0; i < 4; i++) waiting.push(await rawClient(port));
+    for (let i = 0; i < 4; i++) {
+      const raw = await rawClient(port);
+      raw.startFrame();
+      waiting.push(raw);
+    }
     await waiting[0]!.closed;
     expect(errorOf(waiting[0]!.messages)?.code).toBe(ErrorCode.Timeout);
     const a = await connectClient(port);
@@ -333,8 +361,12 @@ describe('CollabServer limits', () => {
     const a = await connectClient(port, { host: '127.0.0.1' });
     await connectClient(port, { host: '127.0.0.1' });
     const third = await rawClient(port, '127.0.0.1');
+    third.hello();
     await third.closed;
-    expect(errorOf(third.messages)).toMatchObject({ code: ErrorCode.ServerFull, message: 'Too many connections from 127.0.0.1. Please try again later.' });
+    expect(errorOf(third.messages)).toMatchObject({
+      code: ErrorCode.ServerFull,
+      message: 'Too many connections from 127.0.0.1. Please try again later.',
+    });
     const fromV6 = await connectClient(port, { host: '::1' });
     a.doc.getText('content').insert(0, 'x');
     await waitFor(() => fromV6.text() === 'x', 'relay');
@@ -354,7 +386,7 @@ describe('CollabServer limits', () => {
 });
 
 describe('CollabSession', () => {
-  it('holds local edits back until it has answered the server\'s sync step 1, and sends them in its step 2', async () => {
+  it("holds local edits back until it has answered the server's sync step 1, and sends them in its step 2", async () => {
     const { port } = await startServer();
     const a = await connectClient(port, { wait: false });
     a.doc.getText('content').insert(0, 'typed at once');
@@ -418,13 +450,28 @@ describe('CollabServer bad input', () => {
 
   const cases: Array<[string, (raw: Awaited<ReturnType<typeof rawClient>>) => void, ErrorCode]> = [
     ['a zero-length frame', (raw) => raw.socket.write(Buffer.from([0, 0, 0, 0])), ErrorCode.ProtocolError],
-    ['a header announcing more than the maximum frame', (raw) => raw.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])), ErrorCode.FrameTooLarge],
+    [
+      'a header announcing more than the maximum frame',
+      (raw) => raw.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])),
+      ErrorCode.FrameTooLarge,
+    ],
     ['an unknown message type', (raw) => raw.socket.write(Buffer.from([0, 0, 0, 1, 50])), ErrorCode.ProtocolError],
     ['a message before HELLO', (raw) => raw.send({ type: MessageType.Ping }), ErrorCode.ProtocolError],
-    ['an unsupported protocol version', (raw) => raw.send({ type: MessageType.Hello, version: 9, document: 'temp', clientName: 'x', token: '' }), ErrorCode.UnsupportedVersion],
+    [
+      'an unsupported protocol version',
+      (raw) => raw.send({ type: MessageType.Hello, version: 9, document: 'temp', clientName: 'x', token: '' }),
+      ErrorCode.UnsupportedVersion,
+    ],
     ['a document name that escapes the data directory', (raw) => raw.hello('../etc/passwd'), ErrorCode.BadDocumentName],
     ['a second HELLO', (raw) => (raw.hello(), raw.hello()), ErrorCode.ProtocolError],
-    ['an undecodable Yjs update', (raw) => (raw.hello(), raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: Uint8Array.from([200, 1, 2, 3, 4, 5, 6, 7]) })), ErrorCode.ProtocolError],
+    [
+      'an undecodable Yjs update',
+      (raw) => (
+        raw.hello(),
+        raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: Uint8Array.from([200, 1, 2, 3, 4, 5, 6, 7]) })
+      ),
+      ErrorCode.ProtocolError,
+    ],
     ['a server-to-client message type', (raw) => (raw.hello(), raw.send({ type: MessageType.Ack, count: 1 })), ErrorCode.ProtocolError],
   ];
 

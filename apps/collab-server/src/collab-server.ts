@@ -7,6 +7,8 @@ import { CollabCore, type CoreSettings } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
 import { DocumentStore, type FsOps } from '@collab/persistence';
 import { exposureWarning } from './exposure-warning';
+import { DEFAULT_WEB_PORT, TEXT_AFTER_SILENCE_MS } from './protocol-detection';
+import { TcpTextTransport } from './tcp-text-transport';
 import { TcpTransport } from './tcp-transport';
 
 /** Settings of a CollabServer: the core's limits (defaults where not given), plus where to listen and store. */
@@ -23,6 +25,10 @@ export interface CollabServerOptions extends Partial<CoreSettings> {
   compactBytes?: number;
   /** The file system calls of the store; tests inject disk faults here (default: the real ones). */
   storageFs?: FsOps;
+  /** How long a new connection may stay silent before it is taken as a plain-text client (default 300 ms). */
+  textAfterMs?: number;
+  /** The web editor's port, which an HTTP request on this port is pointed at (default 8090). */
+  webPort?: number;
   logger: Logger;
 }
 
@@ -45,7 +51,8 @@ export class CollabServer {
         noDelay: true,
         handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
         // A failed handshake is never a client; port probes and resets only at debug level.
-        onHandshakeFailure: ({ remote, reason, quiet }) => this.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
+        onHandshakeFailure: ({ remote, reason, quiet }) =>
+          this.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
       },
       (socket) => this.accept(socket),
     );
@@ -55,8 +62,9 @@ export class CollabServer {
   /** Opens the data directory (taking its lock), loads `temp`, and listens; rejects with one sentence when it cannot. */
   async start(): Promise<ListenResult> {
     const { options } = this;
-    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, logger, ...settings } = options;
-    void maxSendBufferBytes;
+    // The rest are the core's settings; the transport's own options are read in accept().
+    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, textAfterMs, webPort, logger, ...settings } = options;
+    void [maxSendBufferBytes, textAfterMs, webPort];
     const store = await DocumentStore.open({ dataDir, compactBytes, fs: storageFs, onWarning: (message) => logger.warn(message) });
     let core: CollabCore;
     try {
@@ -116,9 +124,21 @@ export class CollabServer {
       socket.destroy();
       return;
     }
-    const transport = new TcpTransport(socket, {
-      maxSendBufferBytes: this.options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES,
+    const maxSendBufferBytes = this.options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES;
+    const transport: TcpTransport = new TcpTransport(socket, {
+      maxSendBufferBytes,
       logger: this.logger,
+      textAfterMs: this.options.textAfterMs ?? TEXT_AFTER_SILENCE_MS,
+      webPort: this.options.webPort ?? DEFAULT_WEB_PORT,
+      onText: (first, replacing) => {
+        const text = new TcpTextTransport(
+          socket,
+          { maxSendBufferBytes, logger: this.logger },
+          transport.remoteAddress,
+          transport.remoteLabel,
+        );
+        text.attach(this.collab.connectText(text, { replacing }), first);
+      },
     });
     transport.attach(this.core.connect(transport));
   }

@@ -1,7 +1,12 @@
 import type { ListenResult } from '@collab/address';
 import { exposureWarning } from './exposure-warning';
 
-const on = (address: string, dualStack = false): ListenResult => ({ address, port: 8080, family: address.includes(':') ? 6 : 4, dualStack });
+const on = (address: string, dualStack = false): ListenResult => ({
+  address,
+  port: 8080,
+  family: address.includes(':') ? 6 : 4,
+  dualStack,
+});
 
 describe('exposureWarning', () => {
   it('warns that anyone can edit when listening on every interface without TLS or a token', () => {
@@ -13,8 +18,12 @@ describe('exposureWarning', () => {
   });
 
   it('warns more softly with TLS but no token, and about a clear-text token without TLS', () => {
-    expect(exposureWarning(on('::', true), { tls: true, token: false })).toMatch(/with TLS but no token: anyone who can connect can read and edit/);
-    expect(exposureWarning(on('::', true), { tls: false, token: true })).toMatch(/without TLS: the token and every edit cross the network unencrypted/);
+    expect(exposureWarning(on('::', true), { tls: true, token: false })).toMatch(
+      /with TLS but no token: anyone who can connect can read and edit/,
+    );
+    expect(exposureWarning(on('::', true), { tls: false, token: true })).toMatch(
+      /without TLS: the token and every edit cross the network unencrypted/,
+    );
   });
 
   it('says nothing with both TLS and a token, or on loopback', () => {

@@ -57,7 +57,9 @@ void runProgram(program, process.argv, async () => {
   const fatal = (kind: string) => (error: unknown) => {
     if (dying) return;
     dying = true;
-    logger.error(`Fatal ${kind}, stopping (PM2 restarts the server; acknowledged edits are on disk): ${(error as Error)?.stack ?? String(error)}`);
+    logger.error(
+      `Fatal ${kind}, stopping (PM2 restarts the server; acknowledged edits are on disk): ${(error as Error)?.stack ?? String(error)}`,
+    );
     setTimeout(() => process.exit(ExitCode.Failure), 5000).unref();
     void server
       .close()

@@ -3,7 +3,13 @@
 // line, --help and the checks at start all come from here, so they cannot disagree.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CORE_SETTING_RULES, DEFAULT_CORE_SETTINGS, InvalidSettingError, resolveCoreSettings, type CoreSettings } from '@collab/collab-core';
+import {
+  CORE_SETTING_RULES,
+  DEFAULT_CORE_SETTINGS,
+  InvalidSettingError,
+  resolveCoreSettings,
+  type CoreSettings,
+} from '@collab/collab-core';
 import { configureProgram, integerIn, port, secondsIn, VERSION } from '@collab/cli';
 import { parseLogLevel } from '@collab/logging';
 
@@ -46,7 +52,12 @@ const logLevel = (value: string) => {
 
 /** The settings of collab-server, in the order --help lists them. */
 export const SERVER_SETTINGS: readonly SettingSpec[] = [
-  { flags: '--host <address>', env: 'COLLAB_HOST', description: 'address to listen on; :: listens on IPv6 and IPv4 at once', default: '::' },
+  {
+    flags: '--host <address>',
+    env: 'COLLAB_HOST',
+    description: 'address to listen on; :: listens on IPv6 and IPv4 at once',
+    default: '::',
+  },
   { flags: '--port <n>', env: 'COLLAB_PORT', description: 'TCP port (0: any free port)', default: 8080, parse: port },
   {
     flags: '--data-dir <path>',
@@ -55,9 +66,25 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     default: '.',
     defaultDescription: 'the working directory',
   },
-  { flags: '--max-clients <n>', env: 'COLLAB_MAX_CLIENTS', description: 'clients connected at once; one more gets "server full"', core: 'maxClients' },
-  { flags: '--max-frame <bytes>', env: 'COLLAB_MAX_FRAME', description: 'largest frame accepted; a larger one is refused with ERROR 4', core: 'maxFrameBytes' },
-  { flags: '--idle-timeout <seconds>', env: 'COLLAB_IDLE_TIMEOUT', description: 'close a client silent this long (clients ping every 15 s; 0: never)', core: 'idleTimeoutMs', seconds: true },
+  {
+    flags: '--max-clients <n>',
+    env: 'COLLAB_MAX_CLIENTS',
+    description: 'clients connected at once; one more gets "server full"',
+    core: 'maxClients',
+  },
+  {
+    flags: '--max-frame <bytes>',
+    env: 'COLLAB_MAX_FRAME',
+    description: 'largest frame accepted; a larger one is refused with ERROR 4',
+    core: 'maxFrameBytes',
+  },
+  {
+    flags: '--idle-timeout <seconds>',
+    env: 'COLLAB_IDLE_TIMEOUT',
+    description: 'close a client silent this long (clients ping every 15 s; 0: never)',
+    core: 'idleTimeoutMs',
+    seconds: true,
+  },
   {
     flags: '--handshake-timeout <seconds>',
     env: 'COLLAB_HANDSHAKE_TIMEOUT',
@@ -77,7 +104,12 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     description: 'connections that may wait for their HELLO at once; past it the oldest is closed',
     core: 'maxPendingHandshakes',
   },
-  { flags: '--max-documents <n>', env: 'COLLAB_MAX_DOCUMENTS', description: 'documents open at once; a client asking for one more is told the server is full', core: 'maxDocuments' },
+  {
+    flags: '--max-documents <n>',
+    env: 'COLLAB_MAX_DOCUMENTS',
+    description: 'documents open at once; a client asking for one more is told the server is full',
+    core: 'maxDocuments',
+  },
   {
     flags: '--max-edits-per-second <n>',
     env: 'COLLAB_MAX_EDITS_PER_SECOND',
@@ -97,13 +129,23 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocumentChars',
   },
   {
+    flags: '--max-line-bytes <n>',
+    env: 'COLLAB_MAX_LINE_BYTES',
+    description: 'longest line a plain-text client (nc, telnet) may send; a longer one is refused with a line of error, not added',
+    core: 'maxLineBytes',
+  },
+  {
     flags: '--max-presence-bytes <n>',
     env: 'COLLAB_MAX_PRESENCE_BYTES',
-    description: "largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)",
+    description: 'largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)',
     core: 'maxPresenceBytes',
   },
   { flags: '--token <secret>', env: 'COLLAB_TOKEN', description: 'shared token clients must send (none by default)', core: 'token' },
-  { flags: '--tls-cert <file>', env: 'COLLAB_TLS_CERT', description: 'PEM certificate (chain): clients must connect with TLS (with --tls-key)' },
+  {
+    flags: '--tls-cert <file>',
+    env: 'COLLAB_TLS_CERT',
+    description: 'PEM certificate (chain): clients must connect with TLS (with --tls-key)',
+  },
   { flags: '--tls-key <file>', env: 'COLLAB_TLS_KEY', description: 'PEM private key of --tls-cert' },
   { flags: '--log-level <level>', env: 'LOG_LEVEL', description: 'error, warn, info, update or debug', default: 'info', parse: logLevel },
 ];
@@ -130,12 +172,15 @@ function optionFor(spec: SettingSpec): Option {
 /** The collab-server command line; every flag also reads its environment variable. */
 export function buildProgram(): Command {
   const program = new Command('collab-server')
-    .description('Collaborative plain-text editing server: hosts shared documents, relays every edit, stores it durably before acknowledging it.')
+    .description(
+      'Collaborative plain-text editing server: hosts shared documents, relays every edit, stores it durably before acknowledging it.',
+    )
     .version(VERSION, '-V, --version');
   for (const spec of SERVER_SETTINGS) program.addOption(optionFor(spec));
   program.addHelpText(
     'after',
     '\nEvery flag also reads the environment variable named in brackets (for PM2).\n' +
+      'Plain-text clients (nc, telnet) join on --port too: nc localhost 8080 shows the document and appends each line typed.\n' +
       '\nExamples:\n  collab-server --port 8080 --data-dir /var/lib/collab --max-clients 20 --token s3cret\n' +
       '  collab-server --tls-cert cert.pem --tls-key key.pem --token s3cret   # clients: --tls --ca ca.pem\n',
   );
@@ -161,7 +206,8 @@ export function readSettings(program: Command): ServerSettings {
     if (value === undefined) continue;
     (core as Record<string, unknown>)[spec.core] = spec.seconds ? Math.round((value as number) * 1000) : value;
   }
-  if (Boolean(values.tlsCert) !== Boolean(values.tlsKey)) throw new SettingError('--tls-cert and --tls-key go together: give both or neither');
+  if (Boolean(values.tlsCert) !== Boolean(values.tlsKey))
+    throw new SettingError('--tls-cert and --tls-key go together: give both or neither');
   let resolved: CoreSettings;
   try {
     resolved = resolveCoreSettings({ ...core, serverName: `collab-server ${VERSION}` });

@@ -2,6 +2,10 @@
 // queued in one tick go out in one write (the socket is corked until the next tick); a client
 // that does not read what it is sent is dropped before its backlog grows without bound; a frame
 // larger than the session allows now (small before HELLO) is refused before its body is read.
+// Every connection starts here, undecided: its first byte (or its silence) says whether it is a
+// framed client, a plain-text one (handed over with onText) or an HTTP request (answered with a
+// hint and closed); see protocol-detection.ts. A refusal the core makes before that is said once
+// the client's language is known.
 
 import type { Socket } from 'node:net';
 import { FRAME_HEADER_BYTES, FrameDecoder, FrameTooLargeError, FramingError } from '@collab/framing';
@@ -9,13 +13,44 @@ import { ErrorCode, encodeMessage, makeErrorMessage } from '@collab/collab-proto
 import type { Connection, Refusal, Transport } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
 import { formatEndpoint, normalizeAddress } from '@collab/address';
+import { detectProtocol, httpHint } from './protocol-detection';
 
 /** Limits of a TcpTransport. */
 export interface TcpTransportOptions {
   /** Unsent output past which a client that does not read is dropped. */
   maxSendBufferBytes: number;
   logger: Logger;
+  /** How long a new connection may stay silent before it is taken as a plain-text client. */
+  textAfterMs: number;
+  /** The web editor's port, named in the answer to an HTTP request. */
+  webPort: number;
+  /**
+   * The connection speaks plain text: the socket is the callee's from now on, with `first` (the
+   * bytes read so far, if any); `replacing` is the framed session it started as.
+   */
+  onText(first: Uint8Array | undefined, replacing: Connection): void;
 }
+
+/**
+ * Framed copies of the payloads sent lately: a relayed update goes to every client of a document
+ * as the same payload, so it is framed (and copied) once, not once per client. Entries go when
+ * the payload does.
+ */
+const framed = new WeakMap<Uint8Array, Buffer>();
+
+function frameOf(payload: Uint8Array): Buffer {
+  let frame = framed.get(payload);
+  if (!frame) {
+    frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength);
+    frame.writeUInt32BE(payload.byteLength, 0);
+    frame.set(payload, FRAME_HEADER_BYTES);
+    framed.set(payload, frame);
+  }
+  return frame;
+}
+
+/** What the connection turned out to speak. */
+type Mode = 'undecided' | 'framed' | 'text' | 'http';
 
 /** How long a closed connection may take to read its ERROR before it is cut. */
 const LINGER_MS = 2000;
@@ -28,6 +63,10 @@ export class TcpTransport implements Transport {
   private readonly decoder = new FrameDecoder({ maxFrameBytes: 1024 });
   private corked = false;
   private closing = false;
+  private mode: Mode = 'undecided';
+  /** A refusal made while the connection was undecided: said once its language is known. */
+  private refusal: Refusal | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -36,16 +75,24 @@ export class TcpTransport implements Transport {
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '?');
     this.remoteLabel = formatEndpoint(this.remoteAddress, socket.remotePort ?? 0);
     socket.setNoDelay(true);
-    socket.on('error', (error: NodeJS.ErrnoException) => options.logger.debug(`Socket error for ${this.remoteLabel}: ${error.code ?? error.message}`));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      options.logger.debug(`Socket error for ${this.remoteLabel}: ${error.code ?? error.message}`),
+    );
+    // Listening from the start: a refused connection is read too, to learn how to say why.
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    this.silenceTimer = setTimeout(() => this.decideText(undefined), options.textAfterMs);
+    this.silenceTimer.unref();
+    socket.once('close', () => clearTimeout(this.silenceTimer));
   }
 
   /** Starts carrying messages to and from `connection` (or, when the core refused it, only lets the socket close). */
   attach(connection: Connection | undefined): void {
     this.connection = connection;
-    this.socket.once('close', () => this.connection?.closed());
-    if (!connection) return;
-    this.socket.on('data', this.onData);
-    this.socket.on('end', this.onEnd);
+    this.socket.once('close', () => {
+      // Handed over as plain text: the core ended that session already.
+      if (this.mode !== 'text') this.connection?.closed();
+    });
   }
 
   send(payload: Uint8Array): void {
@@ -59,10 +106,7 @@ export class TcpTransport implements Transport {
         socket.uncork();
       });
     }
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    header.writeUInt32BE(payload.byteLength, 0);
-    socket.write(header);
-    socket.write(payload);
+    socket.write(frameOf(payload));
     if (socket.writableLength > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
         `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${socket.writableLength} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
@@ -74,11 +118,16 @@ export class TcpTransport implements Transport {
   close(refusal?: Refusal): void {
     if (this.closing) return;
     this.closing = true;
+    // A client that does not read its ERROR must not hold the connection open (nor one that
+    // says nothing while its language is unknown: the silence decides within textAfterMs).
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    if (this.mode === 'undecided') {
+      this.refusal = refusal;
+      return;
+    }
     this.stopReading();
     if (refusal) this.send(encodeMessage(makeErrorMessage(refusal.code, refusal.message)));
     this.socket.end();
-    // A client that does not read its ERROR must not hold the connection open.
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
   }
 
   pause(): void {
@@ -90,6 +139,8 @@ export class TcpTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.mode === 'undecided') return this.decide(chunk);
+    if (this.mode !== 'framed') return;
     const connection = this.connection!;
     connection.activity();
     try {
@@ -107,12 +158,56 @@ export class TcpTransport implements Transport {
   };
 
   private readonly onEnd = (): void => {
+    if (this.mode !== 'framed') return;
     try {
       this.decoder.end();
     } catch (error) {
       if (error instanceof FramingError) this.refuseFraming(error);
     }
   };
+
+  /** The first bytes say what the client speaks. */
+  private decide(first: Buffer): void {
+    clearTimeout(this.silenceTimer);
+    const kind = detectProtocol(first);
+    if (kind === 'text') return this.decideText(first);
+    if (kind === 'http') {
+      this.mode = 'http';
+      this.stopReading();
+      this.options.logger.warn(
+        `HTTP request from ${this.remoteLabel} on the editing port (a browser, or a web page trying its luck); answered with a pointer to port ${this.options.webPort} and closed`,
+      );
+      this.socket.end(httpHint(this.options.webPort));
+      if (!this.closing) {
+        this.closing = true;
+        setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+      }
+      return;
+    }
+    this.mode = 'framed';
+    if (this.closing) {
+      // Refused while undecided: the refusal as an ERROR frame, now that the client reads frames.
+      this.stopReading();
+      if (this.refusal) this.send(encodeMessage(makeErrorMessage(this.refusal.code, this.refusal.message)));
+      this.socket.end();
+      return;
+    }
+    this.onData(first);
+  }
+
+  /** The connection speaks plain text (its first bytes, or its silence, said so). */
+  private decideText(first: Buffer | undefined): void {
+    if (this.mode !== 'undecided' || this.socket.destroyed) return;
+    clearTimeout(this.silenceTimer);
+    this.mode = 'text';
+    this.stopReading();
+    if (this.closing) {
+      if (this.refusal) this.socket.write(`${this.refusal.message}\n`);
+      this.socket.end();
+      return;
+    }
+    this.options.onText(first, this.connection!);
+  }
 
   private refuseFraming(error: FramingError): void {
     this.connection?.fail(error instanceof FrameTooLargeError ? ErrorCode.FrameTooLarge : ErrorCode.ProtocolError, error.message);

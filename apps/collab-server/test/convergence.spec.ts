@@ -55,8 +55,19 @@ type Op =
   | { kind: 'toggle'; client: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), client: fc.nat(3), at: fc.nat(), text: fc.string({ minLength: 1, maxLength: 6 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client: fc.nat(3), at: fc.nat(), length: fc.integer({ min: 1, max: 5 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      client: fc.nat(3),
+      at: fc.nat(),
+      text: fc.string({ minLength: 1, maxLength: 6 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('delete' as const), client: fc.nat(3), at: fc.nat(), length: fc.integer({ min: 1, max: 5 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('toggle' as const), client: fc.nat(3) }) },
 );
 

@@ -90,26 +90,48 @@ export async function connectClient(
   return client;
 }
 
-/** A raw socket that collects decoded messages, for malformed input. */
+/**
+ * A raw socket that collects decoded messages, for malformed input. The server may answer in
+ * plain text (a connection that stays silent, or sends text first, is a plain-text client):
+ * `received` keeps every byte, and `messages` what could be read as frames.
+ */
 export async function rawClient(port: number, host = '127.0.0.1') {
   const socket: Socket = connect({ host, port });
   await once(socket, 'connect');
   const decoder = new FrameDecoder({ maxFrameBytes: 1 << 30 });
   const messages: Message[] = [];
+  const received: Buffer[] = [];
+  let framed = true;
   socket.on('data', (chunk: Buffer) => {
-    for (const payload of decoder.write(chunk)) messages.push(decodeMessage(payload));
+    received.push(chunk);
+    if (!framed) return;
+    try {
+      for (const payload of decoder.write(chunk)) messages.push(decodeMessage(payload));
+    } catch {
+      framed = false;
+    }
   });
   socket.on('error', () => undefined);
   const closed = once(socket, 'close');
   cleanups.push(() => {
     socket.destroy();
   });
+  /** The HELLO frame, minus the bytes already sent with startFrame(). */
+  let helloSent = 0;
+  const helloFrame = (document: string, token: string) => encodeMessageFrame(makeHello({ document, clientName: 'raw', token }));
   return {
     socket,
     messages,
     closed,
+    /** Everything the server sent, as text. */
+    text: () => Buffer.concat(received).toString('utf8'),
     send: (m: Message) => socket.write(encodeMessageFrame(m)),
-    hello: (document = 'temp', token = '') => socket.write(encodeMessageFrame(makeHello({ document, clientName: 'raw', token }))),
+    hello: (document = 'temp', token = '') => socket.write(helloFrame(document, token).subarray(helloSent)),
+    /** Sends the first byte of a HELLO frame (0x00): the server now knows a framed client is speaking, and waits for the rest. */
+    startFrame: () => {
+      helloSent = 1;
+      return socket.write(Buffer.from([0]));
+    },
   };
 }
 

@@ -62,13 +62,19 @@ it('loses no acknowledged edit through kills, disconnects, slow readers and a fu
   check(report.duplicatedTokens === 0, `${report.duplicatedTokens} duplicated tokens`);
   check(report.kills >= 1, 'no kill happened');
   if (report.diskFullSkipped) {
-    check(/^disk-full run skipped: cannot mount a tmpfs \(needs root\)/.test(report.diskFullSkipped), `disk-full run: ${report.diskFullSkipped}`);
+    check(
+      /^disk-full run skipped: cannot mount a tmpfs \(needs root\)/.test(report.diskFullSkipped),
+      `disk-full run: ${report.diskFullSkipped}`,
+    );
   } else {
     check(report.diskFullEpisodes >= 1, 'no disk-full episode');
     check(report.error7Refusals >= 1, 'no ERROR 7 while the disk was full');
   }
   // Every token acknowledged was in the server's files when they were read (soak/disk-audit.ts).
-  check(report.diskAudits.ackedMissingFromDisk === 0, `${report.diskAudits.ackedMissingFromDisk} acknowledged tokens were not on disk when audited`);
+  check(
+    report.diskAudits.ackedMissingFromDisk === 0,
+    `${report.diskAudits.ackedMissingFromDisk} acknowledged tokens were not on disk when audited`,
+  );
   check(code === 0, `the soak exited with ${code}`);
   // The printed table and its list of problems say what happened.
   if (failures.length) throw new Error(`${failures.join('; ')}\n${output.slice(0, output.length - last.length)}`);

@@ -12,7 +12,10 @@ let dataDir: string;
 let certs: TestCertificates;
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [main, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [main, '--data-dir', dataDir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   let out = '';
   let err = '';
@@ -60,7 +63,10 @@ describe('collab-server TLS flags', () => {
 
   it('reads COLLAB_TLS_CERT and COLLAB_TLS_KEY', async () => {
     const port = await freePort();
-    const server = start(['--host', '127.0.0.1', '--port', String(port)], { COLLAB_TLS_CERT: certs.serverCert, COLLAB_TLS_KEY: certs.serverKey });
+    const server = start(['--host', '127.0.0.1', '--port', String(port)], {
+      COLLAB_TLS_CERT: certs.serverCert,
+      COLLAB_TLS_KEY: certs.serverKey,
+    });
     await waitForPort(port, { stillAlive: () => server.child.exitCode === null });
     await waitFor(() => server.output().includes('TLS is on'), 'the TLS line');
     await stop(server);
@@ -82,7 +88,9 @@ describe('collab-server TLS flags', () => {
     expect(bad.errors()).toMatch(new RegExp(`^\\[ERROR\\] Server error: ${garbage} does not hold a PEM certificate: .+\n$`));
     const mismatched = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', certs.serverCert, '--tls-key', certs.selfSignedKey]);
     expect(await mismatched.exited).toBe(2);
-    expect(mismatched.errors()).toBe(`[ERROR] Server error: the key in ${certs.selfSignedKey} does not belong to the certificate in ${certs.serverCert}\n`);
+    expect(mismatched.errors()).toBe(
+      `[ERROR] Server error: the key in ${certs.selfSignedKey} does not belong to the certificate in ${certs.serverCert}\n`,
+    );
   });
 
   it('exits 2 with a usage error when only one of --tls-cert and --tls-key is given', async () => {
@@ -99,7 +107,9 @@ describe('collab-server exposure warning', () => {
     const server = start(['--host', '::', '--port', String(port)]);
     await waitFor(() => server.output().includes('[WARN]') || server.child.exitCode !== null, 'the warning');
     expect(server.output()).toMatch(
-      new RegExp(`\\[WARN\\] Listening on (\\[::\\]|0\\.0\\.0\\.0):${port} without TLS or a token: anyone who can reach this port can read and edit every document`),
+      new RegExp(
+        `\\[WARN\\] Listening on (\\[::\\]|0\\.0\\.0\\.0):${port} without TLS or a token: anyone who can reach this port can read and edit every document`,
+      ),
     );
     await stop(server);
   });

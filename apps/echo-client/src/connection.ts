@@ -69,7 +69,9 @@ export async function openConnection(settings: ConnectSettings): Promise<EchoCon
     lost.abort(failure);
   };
   socket.on('end', () => fail(new ConnectionClosedError()));
-  socket.on('error', (error: NodeJS.ErrnoException) => fail(new ConnectionClosedError(`the connection failed: ${describeSystemError(error)}`, { cause: error })));
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    fail(new ConnectionClosedError(`the connection failed: ${describeSystemError(error)}`, { cause: error })),
+  );
   socket.on('close', () => {
     if (!closedByUs) fail(new ConnectionClosedError());
   });

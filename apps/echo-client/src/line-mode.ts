@@ -24,7 +24,11 @@ const INTERRUPTED = Symbol('interrupted');
  * cursor on a new line. Returns the exit code.
  */
 export async function runLineMode(settings: LineModeSettings): Promise<number> {
-  const rl = createInterface({ input: settings.input, output: settings.interactive ? settings.output : undefined, terminal: settings.interactive });
+  const rl = createInterface({
+    input: settings.input,
+    output: settings.interactive ? settings.output : undefined,
+    terminal: settings.interactive,
+  });
   const lines = rl[Symbol.asyncIterator]();
   // On a terminal in raw mode Ctrl-C is a key readline reads, not a signal; without this
   // listener readline would just close, and the program would end as if input had ended.
@@ -61,7 +65,10 @@ export async function runLineMode(settings: LineModeSettings): Promise<number> {
     const connecting = openConnection({ ...settings, target, signal: interrupt.signal });
     const opened = await orInterrupted(connecting);
     if (opened === INTERRUPTED) {
-      void connecting.then((c) => c.close(), () => undefined);
+      void connecting.then(
+        (c) => c.close(),
+        () => undefined,
+      );
       return ExitCode.Interrupted;
     }
     connection = opened;

@@ -21,11 +21,9 @@ export interface EchoClientCliOptions {
 export function buildProgram(): Command {
   return configureProgram(
     new Command('echo-client')
-      .description(
-        'Echo client and network check over IPv4 and IPv6: interactive echo, piped lines, ping statistics, throughput.',
-      )
+      .description('Echo client and network check over IPv4 and IPv6: interactive echo, piped lines, ping statistics, throughput.')
       .version(VERSION, '-V, --version')
-      .argument('[host]', "server name or address, optionally with a port: localhost, ::1, [::1]:8081 (asked for when missing)")
+      .argument('[host]', 'server name or address, optionally with a port: localhost, ::1, [::1]:8081 (asked for when missing)')
       .addOption(new Option('--port <n>', 'server port').env('ECHO_PORT').default(8081).argParser(port))
       .addOption(new Option('-4, --ipv4', 'use IPv4 addresses only').conflicts('ipv6'))
       .addOption(new Option('-6, --ipv6', 'use IPv6 addresses only'))
@@ -40,10 +38,15 @@ export function buildProgram(): Command {
         ),
       )
       .addOption(
-        new Option('-i, --interval <seconds>', 'ping mode: time between messages').default(1).argParser(secondsIn(0, 3600)).conflicts('throughput'),
+        new Option('-i, --interval <seconds>', 'ping mode: time between messages')
+          .default(1)
+          .argParser(secondsIn(0, 3600))
+          .conflicts('throughput'),
       )
       .addOption(
-        new Option('-W, --timeout <seconds>', 'how long to wait for connecting and for each echo').default(5).argParser(secondsIn(0.001, 3600)),
+        new Option('-W, --timeout <seconds>', 'how long to wait for connecting and for each echo')
+          .default(5)
+          .argParser(secondsIn(0.001, 3600)),
       )
       .addOption(
         new Option('-t, --throughput <seconds>', 'stream data for this long and report MB/s both ways').argParser(secondsIn(0.1, 3600)),
@@ -51,7 +54,9 @@ export function buildProgram(): Command {
       .addOption(new Option('--json', 'ping and throughput modes: print one JSON object instead of text'))
       .addOption(new Option('--tls', "connect with TLS and verify the server's certificate"))
       .addOption(new Option('--ca <file>', "PEM CA certificate(s) to trust instead of the system's (implies --tls)").implies({ tls: true }))
-      .addOption(new Option('--log-level <level>', 'accepted for symmetry with the servers; the client prints results, not logs').env('LOG_LEVEL'))
+      .addOption(
+        new Option('--log-level <level>', 'accepted for symmetry with the servers; the client prints results, not logs').env('LOG_LEVEL'),
+      )
       .addHelpText(
         'after',
         [

@@ -104,9 +104,7 @@ function pingText(endpoint: string, s: RttSummary, elapsedMs: number, corrupted:
   return (
     `\n--- ${endpoint} echo statistics ---\n` +
     `${s.sent} sent, ${s.received} received, ${loss}${bad}, time ${Math.round(elapsedMs)} ms\n` +
-    (s.received
-      ? `rtt min/avg/max/p50/p99 = ${ms(s.minMs)}/${ms(s.avgMs)}/${ms(s.maxMs)}/${ms(s.p50Ms)}/${ms(s.p99Ms)} ms\n`
-      : '')
+    (s.received ? `rtt min/avg/max/p50/p99 = ${ms(s.minMs)}/${ms(s.avgMs)}/${ms(s.maxMs)}/${ms(s.p50Ms)}/${ms(s.p99Ms)} ms\n` : '')
   );
 }
 

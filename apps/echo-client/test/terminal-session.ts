@@ -26,7 +26,10 @@ export class TerminalSession {
 
   /** The screen's lines, trailing blanks trimmed. */
   screen(): string[] {
-    return this.tmux('capture-pane', '-p', '-t', 'main').replace(/\n+$/, '').split('\n').map((l) => l.trimEnd());
+    return this.tmux('capture-pane', '-p', '-t', 'main')
+      .replace(/\n+$/, '')
+      .split('\n')
+      .map((l) => l.trimEnd());
   }
 
   /** Types text as keystrokes. */

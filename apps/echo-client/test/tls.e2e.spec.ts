@@ -13,7 +13,19 @@ async function startTlsEchoServer(host: string) {
   const port = await freePort(host);
   const child = spawn(
     process.execPath,
-    [builtApp('echo-server'), '--host', host, '--port', String(port), '--log-level', 'error', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey],
+    [
+      builtApp('echo-server'),
+      '--host',
+      host,
+      '--port',
+      String(port),
+      '--log-level',
+      'error',
+      '--tls-cert',
+      certs.serverCert,
+      '--tls-key',
+      certs.serverKey,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitForPort(port, { host, stillAlive: () => child.exitCode === null });
@@ -77,9 +89,13 @@ describe('echo-client over TLS', () => {
 
   it('fails cleanly with --tls against a plain echo server', async () => {
     const port = await freePort('127.0.0.1');
-    const plain = spawn(process.execPath, [builtApp('echo-server'), '--host', '127.0.0.1', '--port', String(port), '--log-level', 'error'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const plain = spawn(
+      process.execPath,
+      [builtApp('echo-server'), '--host', '127.0.0.1', '--port', String(port), '--log-level', 'error'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     try {
       await waitForPort(port, { stillAlive: () => plain.exitCode === null });
       const r = await runBuilt('echo-client', ['127.0.0.1', '--port', String(port), '--tls', '-c', '1', '--timeout', '2']);

@@ -198,7 +198,10 @@ describe('EchoServer', () => {
     const { logger, lines } = logCapture();
     const second = new EchoServer({ host: '127.0.0.1', port, maxConnections: 1, idleTimeoutMs: 0, logger });
     servers.push(second);
-    await expect(second.start()).rejects.toMatchObject({ code: 'COLLAB_ERR_LISTEN', message: `cannot listen on 127.0.0.1:${port}: port ${port} is already in use` });
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'COLLAB_ERR_LISTEN',
+      message: `cannot listen on 127.0.0.1:${port}: port ${port} is already in use`,
+    });
     // Saying it is the caller's job (main logs one line); node's own EADDRINUSE message is not logged.
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toEqual([]);
@@ -261,7 +264,14 @@ describe('EchoServer', () => {
       'maxConnections must be a whole number of at least 1',
     );
     expect(
-      () => new EchoServer({ port: 0, maxConnections: 1, maxConnectionsPerAddress: -1, idleTimeoutMs: 0, logger: createLogger({ silent: true }) }),
+      () =>
+        new EchoServer({
+          port: 0,
+          maxConnections: 1,
+          maxConnectionsPerAddress: -1,
+          idleTimeoutMs: 0,
+          logger: createLogger({ silent: true }),
+        }),
     ).toThrow('maxConnectionsPerAddress must be a whole number, 0 (no limit) or more');
   });
 });

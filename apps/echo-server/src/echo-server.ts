@@ -75,7 +75,8 @@ export class EchoServer {
         noDelay: true,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
         // A failed handshake never counts against maxConnections; probes and resets only at debug.
-        onHandshakeFailure: ({ remote, reason, quiet }) => options.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
+        onHandshakeFailure: ({ remote, reason, quiet }) =>
+          options.logger[quiet ? 'debug' : 'warn'](`TLS handshake failed with ${remote}: ${reason}`),
       },
       (socket) => this.accept(socket),
     );

@@ -29,7 +29,10 @@ export function buildProgram(): Command {
           .argParser(integerIn(1, 1_000_000)),
       )
       .addOption(
-        new Option('--max-connections-per-address <n>', 'connections one remote address may hold at once; more are logged and closed (0: no limit)')
+        new Option(
+          '--max-connections-per-address <n>',
+          'connections one remote address may hold at once; more are logged and closed (0: no limit)',
+        )
           .env('ECHO_MAX_CONNECTIONS_PER_ADDRESS')
           .default(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)
           .argParser(integerIn(0, 1_000_000)),
@@ -40,11 +43,11 @@ export function buildProgram(): Command {
           .default(300)
           .argParser(secondsIn(0, 86_400)),
       )
-      .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): serve TLS instead of plain TCP (with --tls-key)').env('ECHO_TLS_CERT'))
-      .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('ECHO_TLS_KEY'))
       .addOption(
-        new Option('--log-level <level>', 'error, warn, info, update or debug').env('LOG_LEVEL').default('info'),
+        new Option('--tls-cert <file>', 'PEM certificate (chain): serve TLS instead of plain TCP (with --tls-key)').env('ECHO_TLS_CERT'),
       )
+      .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('ECHO_TLS_KEY'))
+      .addOption(new Option('--log-level <level>', 'error, warn, info, update or debug').env('LOG_LEVEL').default('info'))
       .addHelpText(
         'after',
         '\nExamples:\n  echo-server --port 8081 --max-connections 50 --idle-timeout 60\n' +

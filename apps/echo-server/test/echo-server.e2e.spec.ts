@@ -11,7 +11,10 @@ const sockets: Socket[] = [];
 
 /** Starts the built server and resolves once it accepts connections on `port`. */
 async function startBuilt(args: string[], port: number, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [main, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [main, '--port', String(port), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   let out = '';
   let err = '';

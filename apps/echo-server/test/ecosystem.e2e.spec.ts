@@ -41,7 +41,9 @@ it('leaves echo-server stopped, not restarting, when its port is taken, with the
   const later = await pm2.state('echo-server');
   expect(later).toMatchObject({ status: 'stopped', restarts: 0 });
   const { error } = await pm2.logs('echo-server');
-  expect(error).toMatch(new RegExp(`^${TIMESTAMP}\\[ERROR\\] Server error: cannot listen on \\[::1\\]:${port}: port ${port} is already in use\\n$`));
+  expect(error).toMatch(
+    new RegExp(`^${TIMESTAMP}\\[ERROR\\] Server error: cannot listen on \\[::1\\]:${port}: port ${port} is already in use\\n$`),
+  );
 }, 90_000);
 
 it('passes every ECHO_* variable to echo-server, on restart too, and its log lines carry timestamps', async () => {

@@ -47,7 +47,9 @@ describe('echo-server TLS flags', () => {
     await waitForPort(port, { host: '::1', stillAlive: () => server.child.exitCode === null });
     // The port accepts before the start lines have come through the pipe: wait for them.
     await waitFor(() => server.output().includes('[INFO] TLS is on'), 'the start lines');
-    expect(server.output()).toContain(`[INFO] Server is listening on [::1]:${port} (IPv6)\n[INFO] TLS is on: certificate for DNS:localhost`);
+    expect(server.output()).toContain(
+      `[INFO] Server is listening on [::1]:${port} (IPv6)\n[INFO] TLS is on: certificate for DNS:localhost`,
+    );
     const socket = tlsConnect({ host: '::1', port, ca: readFileSync(certs.caCert) });
     await once(socket, 'secureConnect');
     socket.write('secret');
@@ -74,7 +76,9 @@ describe('echo-server TLS flags', () => {
     writeFileSync(notPem, 'hello\n');
     const server = start(['--host', '127.0.0.1', '--port', '0', '--tls-cert', notPem, '--tls-key', certs.serverKey]);
     expect(await server.exited).toBe(2);
-    expect(server.output()).toMatch(new RegExp(`^\\[ERROR\\] Server error: ${notPem.replace(/[.]/g, '\\.')} does not hold a PEM certificate[^\n]*\n$`));
+    expect(server.output()).toMatch(
+      new RegExp(`^\\[ERROR\\] Server error: ${notPem.replace(/[.]/g, '\\.')} does not hold a PEM certificate[^\n]*\n$`),
+    );
   });
 
   it('exits 2 with a usage error when only --tls-key is given', async () => {

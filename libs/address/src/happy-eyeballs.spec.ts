@@ -88,9 +88,7 @@ describe('connectHappyEyeballs', () => {
 
   it('starts the next attempt after attemptDelayMs while the first still hangs, and destroys the loser', async () => {
     const port = await startServer('127.0.0.1');
-    const { calls, connect: connectFn } = recorder((address, p, family) =>
-      family === 6 ? hanging() : realConnect(address, p),
-    );
+    const { calls, connect: connectFn } = recorder((address, p, family) => (family === 6 ? hanging() : realConnect(address, p)));
     const result = await connectHappyEyeballs({
       host: 'dual',
       port,
@@ -110,9 +108,7 @@ describe('connectHappyEyeballs', () => {
 
   it('destroys every attempt still pending when a later one wins', async () => {
     const port = await startServer('127.0.0.1');
-    const { calls, connect: connectFn } = recorder((address, p) =>
-      address === '127.0.0.1' ? realConnect(address, p) : hanging(),
-    );
+    const { calls, connect: connectFn } = recorder((address, p) => (address === '127.0.0.1' ? realConnect(address, p) : hanging()));
     const result = await connectHappyEyeballs({
       host: 'three',
       port,
@@ -276,9 +272,7 @@ describe('connectHappyEyeballs', () => {
       connect: connectFn,
     }).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectError);
-    expect(err.message).toBe(
-      'could not connect to blackhole port 7 within 200 ms: 2001:db8::1 (timed out), 192.0.2.1 (timed out)',
-    );
+    expect(err.message).toBe('could not connect to blackhole port 7 within 200 ms: 2001:db8::1 (timed out), 192.0.2.1 (timed out)');
     expect(err.attempts.map((a: { error: string }) => a.error)).toEqual(['timed out', 'timed out']);
     expect(calls.every((c) => c.socket.destroyed)).toBe(true);
   });
@@ -325,9 +319,7 @@ describe('connectHappyEyeballs', () => {
   it('does not start at all when the signal is already aborted', async () => {
     const { calls, connect: connectFn } = recorder(hanging);
     const signal = AbortSignal.abort();
-    await expect(
-      connectHappyEyeballs({ host: '::1', port: 7, connect: connectFn, signal }),
-    ).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(connectHappyEyeballs({ host: '::1', port: 7, connect: connectFn, signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(calls).toHaveLength(0);
   });
 

@@ -178,8 +178,7 @@ class Race {
       }
     }
     const tried = this.attempts.length;
-    const detail =
-      tried === 0 ? 'timed out while resolving the name' : this.failureList() + this.untriedNote();
+    const detail = tried === 0 ? 'timed out while resolving the name' : this.failureList() + this.untriedNote();
     const message = `could not connect to ${this.host} port ${this.port} within ${this.timeoutMs} ms: ${detail}`;
     this.settle(() => this.reject(new ConnectError(message, this.failures())));
   };
@@ -221,9 +220,7 @@ class Race {
   }
 
   private failures(): ConnectAttempt[] {
-    return this.attempts
-      .filter((a) => a.done && a.error !== '')
-      .map(({ address, family, error }) => ({ address, family, error }));
+    return this.attempts.filter((a) => a.done && a.error !== '').map(({ address, family, error }) => ({ address, family, error }));
   }
 
   private failureList(): string {

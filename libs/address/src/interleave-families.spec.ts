@@ -19,9 +19,7 @@ describe('interleaveFamilies', () => {
   });
 
   it('reorders without losing or adding addresses, keeping order within each family', () => {
-    const entry = fc
-      .tuple(fc.constantFrom<Family>(4, 6), fc.nat(255))
-      .map(([family, n]) => (family === 4 ? v4(n) : v6(n)));
+    const entry = fc.tuple(fc.constantFrom<Family>(4, 6), fc.nat(255)).map(([family, n]) => (family === 4 ? v4(n) : v6(n)));
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 12 }), (input) => {
         const out = interleaveFamilies(input);

@@ -15,9 +15,7 @@ function track(server: Server): Server {
 afterEach(async () => {
   jest.restoreAllMocks();
   for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(
-    servers.splice(0).map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))),
-  );
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
 });
 
 function connectTo(host: string, port: number): Promise<Socket> {

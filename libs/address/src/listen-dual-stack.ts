@@ -45,8 +45,7 @@ export async function listenDualStack(server: Server, options: ListenDualStackOp
       await listenOnce(server, { host: '0.0.0.0', port, backlog });
     } catch (fallbackErr) {
       throw new ListenError(
-        `cannot listen on ${formatEndpoint('0.0.0.0', port)} (this machine has no IPv6): ` +
-          listenFailureReason(fallbackErr, port),
+        `cannot listen on ${formatEndpoint('0.0.0.0', port)} (this machine has no IPv6): ` + listenFailureReason(fallbackErr, port),
         { cause: fallbackErr },
       );
     }

@@ -27,9 +27,7 @@ export function parseHostPort(input: string, defaultPort: number): HostPort {
   if (colons > 1) {
     // More than one colon can only be a bare IPv6 literal, which cannot carry a port.
     if (!isIPv6Literal(text)) {
-      throw new InvalidAddressError(
-        `"${text}" is not a valid IPv6 address; write an IPv6 address with a port as [address]:port`,
-      );
+      throw new InvalidAddressError(`"${text}" is not a valid IPv6 address; write an IPv6 address with a port as [address]:port`);
     }
     return { host: text, port: defaultPort };
   }

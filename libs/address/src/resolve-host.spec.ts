@@ -55,17 +55,13 @@ describe('resolveHost', () => {
   });
 
   it('says a temporary DNS failure is temporary', async () => {
-    const err = await resolveHost('flaky', { lookup: async () => Promise.reject(dnsError('EAI_AGAIN', 'flaky')) }).catch(
-      (e) => e,
-    );
+    const err = await resolveHost('flaky', { lookup: async () => Promise.reject(dnsError('EAI_AGAIN', 'flaky')) }).catch((e) => e);
     expect(err).toBeInstanceOf(HostNotFoundError);
     expect(err.message).toMatch(/^host "flaky" could not be resolved: .*try again later \(EAI_AGAIN\)$/);
   });
 
   it('shows the reason of any other resolver failure', async () => {
-    const err = await resolveHost('odd', { lookup: async () => Promise.reject(new Error('resolver exploded')) }).catch(
-      (e) => e,
-    );
+    const err = await resolveHost('odd', { lookup: async () => Promise.reject(new Error('resolver exploded')) }).catch((e) => e);
     expect(err).toBeInstanceOf(HostNotFoundError);
     expect(err.message).toBe('host "odd" could not be resolved (resolver exploded)');
   });

@@ -37,7 +37,12 @@ const CERTIFICATE_CODES = new Set([
 ]);
 
 // What a TLS client sees when the server answers in plain TCP (or echoes its ClientHello back).
-const NOT_TLS_CODES = ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_UNEXPECTED_MESSAGE', 'ERR_SSL_UNEXPECTED_RECORD'];
+const NOT_TLS_CODES = [
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_UNEXPECTED_MESSAGE',
+  'ERR_SSL_UNEXPECTED_RECORD',
+];
 
 /**
  * Happy Eyeballs over TLS: every address raced, an attempt wins only once its handshake is

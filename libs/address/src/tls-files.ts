@@ -41,7 +41,8 @@ export async function loadServerCredentials(certFile: string, keyFile: string): 
   }
   const validTo = new Date(leaf.validTo);
   // OpenSSL prints IPv6 SANs in full ('IP Address:0:0:0:0:0:0:0:1'); show them as users type them.
-  const names = leaf.subjectAltName?.replace(/IP Address:([0-9A-Fa-f:.]+)/g, (_, ip: string) => `IP Address:${normalizeAddress(ip)}`) ??
+  const names =
+    leaf.subjectAltName?.replace(/IP Address:([0-9A-Fa-f:.]+)/g, (_, ip: string) => `IP Address:${normalizeAddress(ip)}`) ??
     leaf.subject.replace(/\n/g, ', ');
   return { cert, key, summary: `certificate for ${names}, valid until ${validTo.toISOString()}`, expired: validTo.getTime() < Date.now() };
 }

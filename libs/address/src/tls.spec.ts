@@ -103,7 +103,9 @@ describe('connectTls and createTcpServer', () => {
     const err = await connectTls({ host: '127.0.0.1', port, timeoutMs: 5000, tls: {} }).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectError);
     expect(err.message).toMatch(
-      new RegExp(`^could not connect to 127\\.0\\.0\\.1 port ${port}: 127\\.0\\.0\\.1 \\(ERR_SSL_\\w+ .+\\); the server does not seem to speak TLS$`),
+      new RegExp(
+        `^could not connect to 127\\.0\\.0\\.1 port ${port}: 127\\.0\\.0\\.1 \\(ERR_SSL_\\w+ .+\\); the server does not seem to speak TLS$`,
+      ),
     );
     expect(err.message).not.toMatch(/\.c:\d+/);
   });
@@ -127,7 +129,9 @@ describe('connectTls and createTcpServer', () => {
     probe.destroy();
     const until = Date.now() + 2000;
     while (failures.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(failures).toEqual([{ remote: expect.stringMatching(/^\[::1\]:\d+$/), reason: expect.stringMatching(/^ECONNRESET/), quiet: true }]);
+    expect(failures).toEqual([
+      { remote: expect.stringMatching(/^\[::1\]:\d+$/), reason: expect.stringMatching(/^ECONNRESET/), quiet: true },
+    ]);
   });
 
   it('says so when the server echoes the ClientHello back, as a plain echo server does', async () => {

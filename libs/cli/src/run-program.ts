@@ -46,11 +46,7 @@ export function configureProgram(program: Command): Command {
 }
 
 /** Parses argv with a configured program and runs main; exits the process with the right code on failure. */
-export async function runProgram(
-  program: Command,
-  argv: readonly string[],
-  main: () => Promise<number | void>,
-): Promise<void> {
+export async function runProgram(program: Command, argv: readonly string[], main: () => Promise<number | void>): Promise<void> {
   try {
     program.parse(argv as string[]);
   } catch (error) {

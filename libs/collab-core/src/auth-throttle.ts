@@ -44,7 +44,8 @@ export class AuthThrottle {
     this.failures.delete(address); // re-inserted last: the Map's order is least recently failed first
     entry.count++;
     entry.last = now;
-    if (entry.count > this.allowed) entry.blockedUntil = now + Math.min(this.maxWaitMs, 1000 * 2 ** Math.min(30, entry.count - this.allowed - 1));
+    if (entry.count > this.allowed)
+      entry.blockedUntil = now + Math.min(this.maxWaitMs, 1000 * 2 ** Math.min(30, entry.count - this.allowed - 1));
     this.failures.set(address, entry);
     if (this.failures.size > MAX_ADDRESSES) this.failures.delete(this.failures.keys().next().value as string);
   }

@@ -24,24 +24,44 @@ import { describeStorageFailure } from './storage-failure';
 import { TokenBucket } from './token-bucket';
 import type { Connection, Refusal, Transport } from './transport';
 
+/** Longest client name shown in the logs. */
+const MAX_NAME_CHARS = 64;
+
+/** A client's name as logs show it: control characters (a newline would forge a log line) replaced, long names cut. */
+function displayName(name: string): string {
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return clean.length > MAX_NAME_CHARS ? `${clean.slice(0, MAX_NAME_CHARS - 1)}…` : clean;
+}
+
 /** How often a connection that keeps hitting a rate limit, or keeps claiming another's presence, is logged. */
 const REPEAT_LOG_INTERVAL_MS = 10_000;
+
+/** A session as the core that holds it sees it: a framed ClientSession or a PlainTextSession. */
+export interface HostedSession {
+  /** The client as logs show it. */
+  readonly label: string;
+  readonly transport: { readonly remoteAddress: string };
+  /** Whether it still has to say who it is (HELLO, or a plain-text client's AUTH line): it is not a client yet. */
+  readonly waitingForHello: boolean;
+  /** Tells the client why (as its protocol can) and closes. */
+  fail(code: ErrorCode, message?: string): void;
+}
 
 /** What a session needs from the core that holds it. */
 export interface SessionHost {
   readonly settings: CoreSettings;
   readonly logger: Logger;
   /** Milliseconds the session's address must still wait after wrong tokens (0: it may try). */
-  authWaitMs(session: ClientSession): number;
+  authWaitMs(session: HostedSession): number;
   /** The session sent a wrong token, or the right one. */
-  authResult(session: ClientSession, ok: boolean): void;
+  authResult(session: HostedSession, ok: boolean): void;
   /** Counts the session as a client after its HELLO; false when the server is full. */
-  admit(session: ClientSession): boolean;
+  admit(session: HostedSession): boolean;
   /** Loads (or finds) a document and holds it for the session; release it with releaseDocument. */
   acquireDocument(name: string): Promise<SharedDocument>;
   releaseDocument(document: SharedDocument): void;
   /** The session has ended. */
-  sessionClosed(session: ClientSession): void;
+  sessionClosed(session: HostedSession): void;
 }
 
 /** How a session starts. */
@@ -59,13 +79,16 @@ export interface SessionOptions {
 type State = 'hello' | 'joining' | 'active' | 'closing' | 'closed';
 
 /** One client connected through a transport. */
-export class ClientSession implements Connection {
+export class ClientSession implements Connection, HostedSession {
   private state: State = 'hello';
   private document: SharedDocument | undefined;
   private clientName = '';
   /** Document-changing messages received (SYNC step 2 and update), for ACK numbering. */
   private changesReceived = 0;
   private changesAcked = 0;
+  /** The most changes known stored; an ACK for them is queued while ackQueued. */
+  private changesStored = 0;
+  private ackQueued = false;
   /** Messages that arrived while the document was loading. */
   private early: Message[] = [];
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -191,6 +214,7 @@ export class ClientSession implements Connection {
       );
     }
     const decision = checkHello(message, { token: settings.token });
+    if (message.type === MessageType.Hello) this.clientName = displayName(message.clientName);
     if (!decision.ok) {
       if (decision.code === ErrorCode.AuthFailed) {
         this.host.authResult(this, false);
@@ -208,7 +232,7 @@ export class ClientSession implements Connection {
 
   /** Lets the client in (or refuses it: server full) and opens its document. */
   private enter(documentName: string, clientName: string, welcome: boolean): void {
-    this.clientName = clientName;
+    this.clientName = displayName(clientName);
     if (!this.host.admit(this)) return this.fail(ErrorCode.ServerFull);
     this.admitted = true;
     this.state = 'joining';
@@ -223,7 +247,10 @@ export class ClientSession implements Connection {
         this.document = document;
         this.state = 'active';
         const { settings } = this.host;
-        if (welcome) this.send(encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })));
+        if (welcome)
+          this.send(
+            encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })),
+          );
         document.join(this);
         const early = this.early;
         this.early = [];
@@ -261,14 +288,20 @@ export class ClientSession implements Connection {
           () => this.state === 'active' && this.send(encodeMessage({ type: MessageType.Flushed })),
           (error: Error) => {
             this.host.logger.error(`Could not write the plain-text copy of ${document.name} for client ${this.label}: ${error.message}`);
-            this.fail(ErrorCode.StorageUnavailable, `The server could not write the plain-text copy of the document: ${describeStorageFailure(error)}.`);
+            this.fail(
+              ErrorCode.StorageUnavailable,
+              `The server could not write the plain-text copy of the document: ${describeStorageFailure(error)}.`,
+            );
           },
         );
         return;
       case MessageType.Hello:
         return this.fail(ErrorCode.ProtocolError, 'HELLO may be sent only once, as the first message.');
       default:
-        return this.fail(ErrorCode.ProtocolError, `${messageTypeName(message.type)} (type ${message.type}) is not a message a client sends.`);
+        return this.fail(
+          ErrorCode.ProtocolError,
+          `${messageTypeName(message.type)} (type ${message.type}) is not a message a client sends.`,
+        );
     }
   }
 
@@ -283,7 +316,10 @@ export class ClientSession implements Connection {
       answer = document.stepTwoFor(stateVector);
     } catch (error) {
       this.host.logger.error(`Could not encode document ${document.name} for client ${this.label}: ${(error as Error).message}`);
-      return this.fail(ErrorCode.StorageUnavailable, `The server cannot send the document ${document.name} (an error on the server; it has been logged).`);
+      return this.fail(
+        ErrorCode.StorageUnavailable,
+        `The server cannot send the document ${document.name} (an error on the server; it has been logged).`,
+      );
     }
     for (const payload of answer) this.send(payload);
     this.host.logger.info(`Sent current document to client ${this.label}`);
@@ -322,9 +358,12 @@ export class ClientSession implements Connection {
     }
     stored.then(
       () => {
-        if (n > this.changesAcked && this.state === 'active') {
-          this.changesAcked = n;
-          if (this.acks) this.send(encodeMessage({ type: MessageType.Ack, count: n }));
+        if (n <= this.changesStored) return;
+        this.changesStored = n;
+        // Changes stored by one commit are acknowledged together, with one ACK of the last.
+        if (!this.ackQueued) {
+          this.ackQueued = true;
+          queueMicrotask(() => this.sendAck());
         }
       },
       (error: Error) => {
@@ -335,6 +374,13 @@ export class ClientSession implements Connection {
         );
       },
     );
+  }
+
+  private sendAck(): void {
+    this.ackQueued = false;
+    if (this.changesStored <= this.changesAcked || this.state !== 'active') return;
+    this.changesAcked = this.changesStored;
+    if (this.acks) this.send(encodeMessage({ type: MessageType.Ack, count: this.changesAcked }));
   }
 
   /** A bug: logged with its stack, and the client closed rather than the server crashed. */

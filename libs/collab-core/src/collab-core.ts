@@ -7,13 +7,15 @@ import { DEFAULT_DOCUMENT, ErrorCode } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
 import type * as Y from 'yjs';
 import { AuthThrottle } from './auth-throttle';
-import { ClientSession, type SessionHost, type SessionOptions } from './client-session';
+import { ClientSession, type HostedSession, type SessionHost, type SessionOptions } from './client-session';
 import { DocumentRegistry } from './document-registry';
 import { CollabCoreError } from './errors';
 import { resolveCoreSettings, type CoreSettings } from './settings';
+import { PlainTextSession } from './plain-text-session';
 import { ServerOrigin, type SharedDocument } from './shared-document';
 import type { DocumentStorage } from './storage';
-import type { Connection, Transport } from './transport';
+import type { TextConnection, TextTransport } from './text-transport';
+import type { Connection, Refusal, Transport } from './transport';
 import { UpdateLogLines } from './update-log-lines';
 
 /** What a CollabCore is made of. */
@@ -35,17 +37,29 @@ export class DefaultDocumentError extends CollabCoreError {
   }
 }
 
+/** How a plain-text connection starts. */
+export interface TextSessionOptions {
+  /**
+   * The connection this one started as, when its transport learned only later that the client
+   * speaks plain text (TCP serves framed and plain-text clients on one port and tells them apart
+   * by their first byte, or their silence): it is ended without a word and its place taken over.
+   */
+  replacing?: Connection;
+}
+
 /** Documents, sessions and admission of one collab server. */
 export class CollabCore implements SessionHost {
   readonly settings: CoreSettings;
   readonly logger: Logger;
   readonly documents: DocumentRegistry;
   private readonly storage: DocumentStorage;
-  private readonly sessions = new Set<ClientSession>();
-  /** Sessions still waiting for their HELLO, oldest first. */
-  private readonly waiting = new Set<ClientSession>();
-  /** Sessions that said HELLO and count against maxClients. */
-  private readonly clients = new Set<ClientSession>();
+  private readonly sessions = new Set<HostedSession>();
+  /** Sessions still waiting for their HELLO (or a plain-text client's AUTH line), oldest first. */
+  private readonly waiting = new Set<HostedSession>();
+  /** Sessions that said HELLO (or were let in as plain-text clients) and count against maxClients. */
+  private readonly clients = new Set<HostedSession>();
+  /** A session being ended because its connection turned out to speak plain text: it leaves no log line. */
+  private retiring: HostedSession | undefined;
   private readonly perAddress = new Map<string, number>();
   private readonly auth: AuthThrottle;
   private readonly logLines: UpdateLogLines;
@@ -72,7 +86,13 @@ export class CollabCore implements SessionHost {
             maxDepth: settings.maxPresenceDepth,
             maxIdsPerPeer: settings.maxPresenceIdsPerClient,
           },
-          onChange: (name, origin, shape, recipients) => this.logLines.note(name, origin.label, shape, recipients.map((r) => r.label)),
+          onChange: (name, origin, shape, recipients) =>
+            this.logLines.note(
+              name,
+              origin.label,
+              shape,
+              recipients.map((r) => r.label),
+            ),
         },
       },
       this.logger,
@@ -117,32 +137,45 @@ export class CollabCore implements SessionHost {
    * session, which the transport feeds.
    */
   connect(transport: Transport, options: SessionOptions = {}): Connection | undefined {
-    const { settings, logger } = this;
+    const { logger } = this;
     const label = transport.remoteLabel;
     if (this.closing) {
       transport.close({ code: ErrorCode.ShuttingDown, message: 'The server is shutting down.' });
       return undefined;
     }
     logger.info(`Accepted connection from ${label}`);
-    const address = transport.remoteAddress;
-    const fromAddress = (this.perAddress.get(address) ?? 0) + 1;
-    if (settings.maxConnectionsPerAddress > 0 && fromAddress > settings.maxConnectionsPerAddress) {
-      logger.warn(`Too many connections from ${address} (limit ${settings.maxConnectionsPerAddress}). Rejected connection from ${label}`);
-      transport.close({ code: ErrorCode.ServerFull, message: `Too many connections from ${address}. Please try again later.` });
+    const refusal = this.refusalFor(transport.remoteAddress, label);
+    if (refusal) {
+      transport.close(refusal);
       return undefined;
     }
-    if (this.clients.size >= settings.maxClients) {
-      logger.warn(`Server full. Rejected connection from ${label}`);
-      transport.close({ code: ErrorCode.ServerFull, message: 'Server is full. Please try again later.' });
-      return undefined;
-    }
-    this.perAddress.set(address, fromAddress);
     const session = new ClientSession(transport, this, options);
-    this.sessions.add(session);
-    if (session.waitingForHello) {
-      this.waiting.add(session);
-      this.dropOldestWaitingPastLimit();
+    this.added(session);
+    return session;
+  }
+
+  /**
+   * A new plain-text connection (nc, telnet, the assignment's client): admitted as connect()
+   * admits (the per-address limit; a full server answers `Server is full. Please try again
+   * later.` as text, and undefined is returned), then a session on the default document that
+   * counts against maxClients once it is in: at once, or with a token after its AUTH line.
+   */
+  connectText(transport: TextTransport, options: TextSessionOptions = {}): TextConnection | undefined {
+    const label = transport.remoteLabel;
+    if (options.replacing) this.retire(options.replacing);
+    if (this.closing) {
+      transport.close('The server is shutting down.\n');
+      return undefined;
     }
+    // A connection that started as another already said `Accepted connection from`.
+    if (!options.replacing) this.logger.info(`Accepted connection from ${label}`);
+    const refusal = this.refusalFor(transport.remoteAddress, label);
+    if (refusal) {
+      transport.close(`${refusal.message}\n`);
+      return undefined;
+    }
+    const session = new PlainTextSession(transport, this);
+    this.added(session);
     return session;
   }
 
@@ -170,7 +203,7 @@ export class CollabCore implements SessionHost {
 
   // SessionHost
 
-  admit(session: ClientSession): boolean {
+  admit(session: HostedSession): boolean {
     this.waiting.delete(session);
     if (this.clients.size >= this.settings.maxClients) {
       this.logger.warn(`Server full. Rejected connection from ${session.label}`);
@@ -180,16 +213,17 @@ export class CollabCore implements SessionHost {
     return true;
   }
 
-  authWaitMs(session: ClientSession): number {
+  authWaitMs(session: HostedSession): number {
     return this.auth.waitMs(session.transport.remoteAddress);
   }
 
-  authResult(session: ClientSession, ok: boolean): void {
+  authResult(session: HostedSession, ok: boolean): void {
     const address = session.transport.remoteAddress;
     if (ok) return this.auth.succeeded(address);
     this.auth.failed(address);
     const wait = this.auth.waitMs(address);
-    if (wait > 0) this.logger.warn(`Wrong token from ${session.label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
+    if (wait > 0)
+      this.logger.warn(`Wrong token from ${session.label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
   }
 
   acquireDocument(name: string): Promise<SharedDocument> {
@@ -200,7 +234,7 @@ export class CollabCore implements SessionHost {
     this.documents.release(document);
   }
 
-  sessionClosed(session: ClientSession): void {
+  sessionClosed(session: HostedSession): void {
     if (!this.sessions.delete(session)) return;
     this.waiting.delete(session);
     const address = session.transport.remoteAddress;
@@ -210,8 +244,46 @@ export class CollabCore implements SessionHost {
     if (this.clients.delete(session)) {
       this.logLines.flushAuthor(session.label);
       this.logger.info(`Client ${session.label} disconnected`);
-    } else {
+    } else if (session !== this.retiring) {
       this.logger.debug(`Connection from ${session.label} closed`);
+    }
+  }
+
+  /** Why a new connection from `address` is refused (logged), if it is: its address holds too many, or the server is full. */
+  private refusalFor(address: string, label: string): Refusal | undefined {
+    const { settings, logger } = this;
+    const fromAddress = (this.perAddress.get(address) ?? 0) + 1;
+    if (settings.maxConnectionsPerAddress > 0 && fromAddress > settings.maxConnectionsPerAddress) {
+      logger.warn(`Too many connections from ${address} (limit ${settings.maxConnectionsPerAddress}). Rejected connection from ${label}`);
+      return { code: ErrorCode.ServerFull, message: `Too many connections from ${address}. Please try again later.` };
+    }
+    if (this.clients.size >= settings.maxClients) {
+      logger.warn(`Server full. Rejected connection from ${label}`);
+      return { code: ErrorCode.ServerFull, message: 'Server is full. Please try again later.' };
+    }
+    return undefined;
+  }
+
+  /** Counts a session admitted by refusalFor. */
+  private added(session: HostedSession): void {
+    const address = session.transport.remoteAddress;
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    this.sessions.add(session);
+    if (session.waitingForHello) {
+      this.waiting.add(session);
+      this.dropOldestWaitingPastLimit();
+    }
+  }
+
+  /** Ends, without a word or a log line, the session a connection started as (see TextSessionOptions.replacing). */
+  private retire(connection: Connection): void {
+    const session = connection as unknown as HostedSession;
+    if (!this.sessions.has(session)) return;
+    this.retiring = session;
+    try {
+      connection.closed();
+    } finally {
+      this.retiring = undefined;
     }
   }
 
@@ -219,10 +291,10 @@ export class CollabCore implements SessionHost {
   private dropOldestWaitingPastLimit(): void {
     const limit = this.settings.maxPendingHandshakes;
     while (this.waiting.size > limit) {
-      const oldest = this.waiting.values().next().value as ClientSession;
+      const oldest = this.waiting.values().next().value as HostedSession;
       this.waiting.delete(oldest);
       this.logger.warn(`More than ${limit} connections are waiting for their HELLO; closing the oldest, from ${oldest.label}`);
-      oldest.fail(ErrorCode.Timeout, 'Too many connections are waiting for their HELLO; this one waited longest.');
+      oldest.fail(ErrorCode.Timeout, 'Too many connections are waiting for their HELLO (or AUTH line); this one waited longest.');
     }
   }
 }

@@ -1,11 +1,15 @@
 export { CollabCore, DefaultDocumentError } from './collab-core';
-export type { CollabCoreOptions } from './collab-core';
+export type { CollabCoreOptions, TextSessionOptions } from './collab-core';
 export { ClientSession } from './client-session';
-export type { SessionOptions, SessionHost } from './client-session';
+export type { SessionOptions, SessionHost, HostedSession } from './client-session';
+export { PlainTextSession, PLAIN_TEXT_CLIENT_NAME, UNTERMINATED_LINE_MS } from './plain-text-session';
+export { LineReader } from './line-reader';
+export type { ReadLine } from './line-reader';
 export { DocumentRegistry } from './document-registry';
 export { SharedDocument, ServerOrigin, TEXT_NAME } from './shared-document';
 export type { DocumentPeer, ChangeOrigin, SharedDocumentOptions } from './shared-document';
 export type { Transport, Connection, Refusal } from './transport';
+export type { TextTransport, TextConnection } from './text-transport';
 export type { DocumentStorage, StoredDocument, LiveDocumentView, OutsideTextEdit } from './storage';
 export { MemoryStorage, MemoryStorageFault } from './memory-storage';
 export type { MemoryRecord } from './memory-storage';

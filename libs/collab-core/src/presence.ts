@@ -55,7 +55,9 @@ function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[
       const clock = decoding.readVarUint(decoder);
       const json = decoding.readVarString(decoder);
       if (json.length > limits.maxStateBytes || utf8.encode(json).length > limits.maxStateBytes) {
-        throw new PresenceRefusedError(`A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${utf8.encode(json).length} bytes was sent.`);
+        throw new PresenceRefusedError(
+          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${utf8.encode(json).length} bytes was sent.`,
+        );
       }
       const state: unknown = JSON.parse(json);
       if (!nestsWithin(state, limits.maxDepth)) {
@@ -100,6 +102,9 @@ export class PresenceTable {
     private readonly onChange: (ids: number[], origin: unknown) => void,
   ) {
     this.awareness = new Awareness(doc);
+    // y-protocols checks for outdated states on an interval; it must not keep a process alive
+    // (a test, a tool) that has nothing else to do.
+    (this.awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
     // The server is no one in the document: it only relays other people's presence.
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onUpdate);

@@ -29,6 +29,8 @@ export interface CoreSettings {
   maxBytesPerSecond: number;
   /** Longest document in characters; an edit past it gets ERROR 10. */
   maxDocumentChars: number;
+  /** Longest line a plain-text client may send, in bytes without its line break; a longer one is refused (not added). */
+  maxLineBytes: number;
   /** Largest presence (awareness) state of one client, as JSON bytes. */
   maxPresenceBytes: number;
   /** Deepest nesting of arrays and objects in a presence state. */
@@ -59,6 +61,7 @@ export const DEFAULT_CORE_SETTINGS: Readonly<CoreSettings> = Object.freeze({
   maxEditsPerSecond: 1000,
   maxBytesPerSecond: 8 * 1024 * 1024,
   maxDocumentChars: 16 * 1024 * 1024,
+  maxLineBytes: 64 * 1024,
   maxPresenceBytes: 16 * 1024,
   maxPresenceDepth: 16,
   maxPresenceIdsPerClient: 4,
@@ -89,6 +92,8 @@ export const CORE_SETTING_RULES: Readonly<Record<Exclude<keyof CoreSettings, 'se
   maxEditsPerSecond: { min: 1, max: 1_000_000_000, unit: 'edits a second' },
   maxBytesPerSecond: { min: 1024, max: 1024 * 1024 * 1024 * 1024, unit: 'bytes a second' },
   maxDocumentChars: { min: 1, max: 1024 * 1024 * 1024, unit: 'characters' },
+  // A line must hold at least `AUTH ` and a token; past 16 MiB one line would hold a process's memory.
+  maxLineBytes: { min: 64, max: 16 * 1024 * 1024, unit: 'bytes' },
   maxPresenceBytes: { min: 256, max: 1024 * 1024, unit: 'bytes' },
   maxPresenceDepth: { min: 2, max: 1000, unit: 'levels' },
   maxPresenceIdsPerClient: { min: 1, max: 1000, unit: 'ids' },
@@ -110,13 +115,20 @@ export function resolveCoreSettings(given: Partial<CoreSettings> = {}): CoreSett
   for (const [key, rule] of Object.entries(CORE_SETTING_RULES) as [keyof typeof CORE_SETTING_RULES, IntegerRule][]) {
     const value = settings[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > rule.max) {
-      throw new InvalidSettingError(key, `${key} must be a whole number of ${rule.unit} from ${rule.min} to ${rule.max} (got ${String(value)})`);
+      throw new InvalidSettingError(
+        key,
+        `${key} must be a whole number of ${rule.unit} from ${rule.min} to ${rule.max} (got ${String(value)})`,
+      );
     }
   }
-  if (typeof settings.serverName !== 'string' || settings.serverName === '') throw new InvalidSettingError('serverName', 'serverName must be a non-empty string');
+  if (typeof settings.serverName !== 'string' || settings.serverName === '')
+    throw new InvalidSettingError('serverName', 'serverName must be a non-empty string');
   if (typeof settings.token !== 'string') throw new InvalidSettingError('token', 'token must be a string (empty for none)');
   if (settings.maxHelloBytes > settings.maxFrameBytes) {
-    throw new InvalidSettingError('maxHelloBytes', `maxHelloBytes (${settings.maxHelloBytes}) must not be larger than maxFrameBytes (${settings.maxFrameBytes})`);
+    throw new InvalidSettingError(
+      'maxHelloBytes',
+      `maxHelloBytes (${settings.maxHelloBytes}) must not be larger than maxFrameBytes (${settings.maxFrameBytes})`,
+    );
   }
   return settings;
 }

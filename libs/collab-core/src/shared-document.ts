@@ -4,16 +4,16 @@
 // in that order, so "everything up to here is stored" is one promise chain.
 
 import * as Y from 'yjs';
-import { MessageType, SyncType, encodeMessage } from '@collab/collab-protocol';
+import { MessageType, SyncType, TEXT_NAME, encodeMessage } from '@collab/collab-protocol';
 import { HistoryError, UpdateRefusedError } from './errors';
 import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './presence';
 import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from './storage';
 import { diffText } from './text-diff';
 import { splitUpdate } from './update-split';
-import { checkTextUpdate, type UpdateShape } from './update-shape';
+import { appliesCleanly } from './update-dependencies';
+import { checkTextUpdate, type TextUpdate, type UpdateShape } from './update-shape';
 
-/** Name of the Y.Text that holds a document's text. */
-export const TEXT_NAME = 'content';
+export { TEXT_NAME };
 
 /** Bytes a SYNC or AWARENESS message adds around its data: type, sync type, length. */
 const MESSAGE_OVERHEAD_BYTES = 16;
@@ -47,13 +47,6 @@ export class ServerOrigin implements ChangeOrigin {
   constructor(readonly label: string) {}
 }
 
-/** A fresh Y.Doc holding what `doc` holds. */
-function copyOf(doc: Y.Doc): Y.Doc {
-  const copy = new Y.Doc();
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-  return copy;
-}
-
 /** A document shared by its peers, kept durable in its storage. */
 export class SharedDocument {
   readonly doc = new Y.Doc();
@@ -67,15 +60,11 @@ export class SharedDocument {
    * (not even a duplicate) before that succeeds.
    */
   private unstored = false;
-  /**
-   * A second copy of the document, kept equal to it, where each client update is tried first.
-   * Yjs has no undo for an update that fails half way (it may have integrated some structs,
-   * kept others aside, and relayed them), so only an update that applies cleanly here, and
-   * needs nothing the document lacks, reaches the document itself.
-   */
-  private trial: Y.Doc | undefined;
-  /** True while the document applies an update the trial copy already holds. */
-  private tried = false;
+  /** Whether a transaction changed anything since applyChange or applyStoredUpdate reset it, and the state vector before the first that did (an 'afterTransaction' listener: cheap, unlike 'update', for which Yjs encodes every change again). */
+  private lastBefore: Map<number, number> = new Map();
+  private lastChanged = false;
+  /** Updates to relay at the end of this turn of the event loop, with their authors. */
+  private pendingRelay: Array<{ update: Uint8Array; origin: unknown }> = [];
   /** Recipients of the update being applied now, for onChange. */
   private lastRecipients: DocumentPeer[] = [];
   private closed: Promise<void> | undefined;
@@ -109,9 +98,7 @@ export class SharedDocument {
     // Never anything kept aside (see applyChange), not even from a history written before that rule.
     doc.store.pendingStructs = null;
     doc.store.pendingDs = null;
-    shared.trial = copyOf(doc);
-    doc.on('update', shared.relayUpdate);
-    doc.on('update', shared.followInTrial);
+    doc.on('afterTransaction', shared.noteTransaction);
     stored.attach(shared.view);
     if (stored.outsideEdit) await shared.mergeOutsideText(stored.outsideEdit);
     return shared;
@@ -175,31 +162,26 @@ export class SharedDocument {
    * rejects with the storage's error when it cannot be stored.
    */
   applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
-    const shape = checkTextUpdate(update, TEXT_NAME);
-    if (this.wouldExceed(update, shape)) {
+    const decoded = checkTextUpdate(update, TEXT_NAME);
+    if (this.wouldExceed(decoded)) {
       throw new UpdateRefusedError(
         'too-large',
         `The document may hold at most ${this.options.maxDocumentChars} characters; this edit would make it longer. It was not applied.`,
       );
     }
-    this.tryUpdate(update);
-    let changed = false;
-    const noteChange = () => (changed = true);
+    // Yjs has no undo for an update that fails half way (it may integrate some structs and keep
+    // others aside), so only an update that will apply whole reaches the document: one that
+    // provably does from its decoded form (typing does), or else one that did on a copy.
+    if (!appliesCleanly(decoded, this.doc.store)) this.tryOnCopy(update);
     let failure: unknown;
-    this.lastRecipients = [];
-    this.doc.on('update', noteChange);
-    this.tried = true;
+    this.lastChanged = false;
     try {
       Y.applyUpdate(this.doc, update, peer);
     } catch (error) {
       failure = error;
-    } finally {
-      this.tried = false;
-      this.doc.off('update', noteChange);
     }
-    // Not expected once the trial copy took it. Should it happen (a corrupt update can meet the
-    // document's structs split otherwise than the copy's), the document keeps nothing aside,
-    // and what it did apply (and relay) is stored, with the whole state.
+    // Not expected once the update was checked. Should it happen, the document keeps nothing
+    // aside, and what it did apply is relayed and stored, with the whole state.
     const { store } = this.doc;
     if (store.pendingStructs || store.pendingDs) {
       store.pendingStructs = null;
@@ -207,13 +189,18 @@ export class SharedDocument {
       failure ??= new UpdateRefusedError('missing-dependency', MISSING_DEPENDENCY);
     }
     if (failure !== undefined) {
+      if (this.lastChanged) this.relay(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(this.lastBefore)), peer);
       this.store(Y.encodeStateAsUpdate(this.doc)).catch(() => undefined);
-      this.resetTrial();
-      throw failure instanceof UpdateRefusedError ? failure : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
+      throw failure instanceof UpdateRefusedError
+        ? failure
+        : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
     }
+    const changed = this.lastChanged;
+    // What the client sent is what the others get (Yjs would encode it again for an 'update' listener).
+    if (changed) this.relay(update, peer);
     const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
     // After the append is issued: nothing in a log line may keep an applied change from the disk.
-    if (changed) this.changed(peer, shape);
+    if (changed) this.changed(peer, decoded);
     return stored;
   }
 
@@ -232,6 +219,7 @@ export class SharedDocument {
       this.doc.off('update', capture);
     }
     if (!update) return Promise.resolve();
+    this.relay(update, origin);
     const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
     this.changed(origin, checkTextUpdateQuietly(update));
     return stored;
@@ -253,7 +241,10 @@ export class SharedDocument {
   /** Applies an update the storage already holds (written by another server): relayed here, not stored again. */
   applyStoredUpdate(update: Uint8Array, origin: ChangeOrigin): void {
     this.lastRecipients = [];
+    this.lastChanged = false;
     Y.applyUpdate(this.doc, update, origin);
+    if (!this.lastChanged) return;
+    this.relay(update, origin);
     this.stored.changed();
     this.options.onChange?.(this.name, origin, checkTextUpdateQuietly(update), this.lastRecipients);
   }
@@ -265,7 +256,9 @@ export class SharedDocument {
 
   /** Every peer's presence, for QUERY_AWARENESS: AWARENESS messages, none when nobody is present. */
   awarenessMessages(): Uint8Array[] {
-    return this.presence.encodeAll(this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES).map((update) => encodeMessage({ type: MessageType.Awareness, update }));
+    return this.presence
+      .encodeAll(this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES)
+      .map((update) => encodeMessage({ type: MessageType.Awareness, update }));
   }
 
   /** Writes the plain-text copy now. */
@@ -281,9 +274,8 @@ export class SharedDocument {
   /** Detaches and closes the storage (which writes the plain-text copy); idempotent. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      this.doc.off('update', this.relayUpdate);
-      this.doc.off('update', this.followInTrial);
-      this.trial?.destroy();
+      this.flushRelay();
+      this.doc.off('afterTransaction', this.noteTransaction);
       this.presence.destroy();
       // The storage waits for the appends under way itself; it is told at once, so a document
       // asked for meanwhile is loaded afresh once everything is written.
@@ -293,14 +285,14 @@ export class SharedDocument {
   }
 
   /** Whether the characters an update adds beyond what the document has would pass the limit. */
-  private wouldExceed(update: Uint8Array, shape: UpdateShape): boolean {
+  private wouldExceed(update: TextUpdate): boolean {
     const max = this.options.maxDocumentChars;
     const length = this.doc.getText(TEXT_NAME).length;
-    if (length + shape.inserted.length <= max) return false;
+    if (length + update.inserted.length <= max) return false;
     // Count only text beyond what the document already has: a client resending its whole state
     // near the limit adds nothing.
     let added = 0;
-    for (const struct of Y.decodeUpdate(update).structs) {
+    for (const struct of update.structs) {
       if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
       const known = Y.getState(this.doc.store, struct.id.client);
       const end = struct.id.clock + struct.length;
@@ -310,39 +302,36 @@ export class SharedDocument {
   }
 
   /**
-   * Applies an update to the trial copy; throws, leaving the document untouched, when Yjs
+   * Applies an update to a copy of the document; throws, leaving the document untouched, when Yjs
    * cannot apply it or would keep part of it aside (it waits for changes the document lacks: a
-   * well-behaved client never sends that, and junk kept aside breaks later valid updates).
+   * well-behaved client never sends that, and junk kept aside breaks later valid updates). Costs a
+   * copy of the document: only for updates that are not provably clean.
    */
-  private tryUpdate(update: Uint8Array): void {
-    const trial = this.trial!;
+  private tryOnCopy(update: Uint8Array): void {
+    const copy = new Y.Doc({ gc: this.doc.gc });
     let failure: unknown;
     try {
-      Y.applyUpdate(trial, update);
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(this.doc));
+      Y.applyUpdate(copy, update);
     } catch (error) {
       failure = error;
     }
-    const { store } = trial;
-    if (failure === undefined && !store.pendingStructs && !store.pendingDs) return;
-    this.resetTrial();
+    const clean = failure === undefined && !copy.store.pendingStructs && !copy.store.pendingDs;
+    copy.destroy();
+    if (clean) return;
     if (failure === undefined) throw new UpdateRefusedError('missing-dependency', MISSING_DEPENDENCY);
     throw new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
   }
 
-  /** Keeps the trial copy equal to the document when something else changed it. */
-  private readonly followInTrial = (update: Uint8Array) => {
-    if (this.tried || !this.trial) return;
-    try {
-      Y.applyUpdate(this.trial, update);
-    } catch {
-      this.resetTrial();
-    }
+  // Notes the first transaction that changed something since applyChange (or applyStoredUpdate)
+  // reset lastChanged. Empty transactions are not evidence of anything: Yjs opens one when a text
+  // observer reads event.delta (a plain-text client's session does), after the change's own.
+  private readonly noteTransaction = (transaction: Y.Transaction) => {
+    if (this.lastChanged) return;
+    if (transaction.changed.size === 0 && transaction.deleteSet.clients.size === 0 && !stateMoved(transaction)) return;
+    this.lastBefore = transaction.beforeState;
+    this.lastChanged = true;
   };
-
-  private resetTrial(): void {
-    this.trial?.destroy();
-    this.trial = copyOf(this.doc);
-  }
 
   /** Appends a record; after a failure the next one holds the whole state (see `unstored`). */
   private store(record: Uint8Array): Promise<void> {
@@ -358,17 +347,47 @@ export class SharedDocument {
     this.options.onChange?.(this.name, origin, shape, this.lastRecipients);
   }
 
-  private readonly relayUpdate = (update: Uint8Array, origin: unknown) => {
-    const recipients = [...this.peers].filter((p) => p !== origin);
+  /**
+   * Sends an update to every peer but `origin`. Updates relayed in one turn of the event loop
+   * (several clients typing at once) go out together, merged into one message per recipient,
+   * at the end of the turn: fewer, larger frames, as Hocuspocus sends them.
+   */
+  private relay(update: Uint8Array, origin: unknown): void {
+    const recipients = this.peers.size ? [...this.peers].filter((p) => p !== origin) : [];
     this.lastRecipients = recipients;
     if (!recipients.length) return;
-    const payloads = splitUpdate(update, this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES).map((data) =>
-      encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }),
-    );
-    for (const p of recipients) for (const payload of payloads) p.send(payload);
+    this.pendingRelay.push({ update, origin });
+    if (this.pendingRelay.length === 1) setImmediate(this.flushRelay);
+  }
+
+  /**
+   * Sends what relay() gathered; also before presence, so a cursor never arrives before its text.
+   * Clients that wrote none of the batch (most of them) get it merged; an author gets the others'
+   * updates one by one (a merge per author would cost the square of the batch).
+   */
+  private readonly flushRelay = (): void => {
+    const batch = this.pendingRelay;
+    if (!batch.length) return;
+    this.pendingRelay = [];
+    const maxBytes = this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
+    const messages = (update: Uint8Array): Uint8Array[] =>
+      splitUpdate(update, maxBytes).map((data) => encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }));
+    const single = batch.map(({ update, origin }) => ({ origin, payloads: undefined as Uint8Array[] | undefined, update }));
+    const one = (entry: (typeof single)[number]) => (entry.payloads ??= messages(entry.update));
+    let merged: Uint8Array[] | undefined;
+    const authors = new Set(batch.map((b) => b.origin));
+    for (const p of this.peers) {
+      if (authors.has(p) || batch.length === 1) {
+        for (const entry of single) if (entry.origin !== p) for (const payload of one(entry)) p.send(payload);
+        continue;
+      }
+      merged ??= mergeInChunks(batch.map((b) => b.update)).flatMap(messages);
+      for (const payload of merged) p.send(payload);
+    }
   };
 
   private relayPresence(ids: number[], origin: unknown): void {
+    this.flushRelay();
     const recipients = [...this.peers].filter((p) => p !== origin);
     if (!recipients.length) return;
     const payloads = this.presence
@@ -380,6 +399,24 @@ export class SharedDocument {
 
 const MISSING_DEPENDENCY =
   "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); it was not applied.";
+
+/** Updates merged a bounded number at a time (Y.mergeUpdates costs more than linear time in their number). */
+const MERGE_CHUNK = 64;
+
+function mergeInChunks(updates: Uint8Array[]): Uint8Array[] {
+  const merged: Uint8Array[] = [];
+  for (let i = 0; i < updates.length; i += MERGE_CHUNK) {
+    const chunk = updates.slice(i, i + MERGE_CHUNK);
+    merged.push(chunk.length === 1 ? chunk[0]! : Y.mergeUpdates(chunk));
+  }
+  return merged;
+}
+
+/** Whether a transaction added structs (a GC'd insertion changes no type, but moves the state vector). */
+function stateMoved(transaction: Y.Transaction): boolean {
+  for (const [client, clock] of transaction.afterState) if (transaction.beforeState.get(client) !== clock) return true;
+  return false;
+}
 
 /** What an update the server made or received inserts and deletes, for the log; never throws. */
 function checkTextUpdateQuietly(update: Uint8Array): UpdateShape {

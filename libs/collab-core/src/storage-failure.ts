@@ -17,7 +17,8 @@ export function describeStorageFailure(error: unknown): string {
     case 'EPERM':
       return 'the server may not write its files';
   }
-  if (code === 'COLLAB_ERR_CORRUPT' || code === 'COLLAB_ERR_HISTORY') return "its stored files are damaged (the server's log says which and what to do)";
+  if (code === 'COLLAB_ERR_CORRUPT' || code === 'COLLAB_ERR_HISTORY')
+    return "its stored files are damaged (the server's log says which and what to do)";
   if (code === 'COLLAB_ERR_CLOSED') return 'the server is shutting down';
   return "a storage error (details in the server's log)";
 }

@@ -25,10 +25,7 @@ export function diffText(before: string, after: string): TextChange | null {
   while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
   if (start > 0 && isHighSurrogate(before.charCodeAt(start - 1))) start--;
   let end = 0;
-  while (
-    end < max - start &&
-    before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)
-  ) {
+  while (end < max - start && before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) {
     end++;
   }
   if (end > 0 && isLowSurrogate(before.charCodeAt(before.length - end))) end--;

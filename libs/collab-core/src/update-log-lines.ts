@@ -34,7 +34,14 @@ export class UpdateLogLines {
     const key = `${document}\u0000${author}`;
     let entry = this.pending.get(key);
     if (!entry) {
-      entry = { document, author, inserted: '', deleted: 0, recipients: new Set(), timer: setTimeout(() => this.flush(key), this.flushAfterMs) };
+      entry = {
+        document,
+        author,
+        inserted: '',
+        deleted: 0,
+        recipients: new Set(),
+        timer: setTimeout(() => this.flush(key), this.flushAfterMs),
+      };
       entry.timer.unref();
       this.pending.set(key, entry);
     }

@@ -48,13 +48,22 @@ function sliceText(item: Y.Item, content: Y.ContentString, budget: number): Y.It
   // At most 3 UTF-8 bytes per UTF-16 unit: a slice of budget/3 units always fits.
   const unitsPerSlice = Math.max(2, Math.floor((budget - STRUCT_OVERHEAD_BYTES) / 3));
   const slices: Y.Item[] = [];
-  for (let start = 0; start < str.length; ) {
+  for (let start = 0; start < str.length;) {
     let end = Math.min(str.length, start + unitsPerSlice);
     if (end < str.length && isHighSurrogate(str.charCodeAt(end - 1))) end--;
     const { client, clock } = item.id;
     const origin = start === 0 ? item.origin : Y.createID(client, clock + start - 1);
     slices.push(
-      new Y.Item(Y.createID(client, clock + start), null, origin, null, item.rightOrigin, item.parent, item.parentSub, new Y.ContentString(str.slice(start, end))),
+      new Y.Item(
+        Y.createID(client, clock + start),
+        null,
+        origin,
+        null,
+        item.rightOrigin,
+        item.parent,
+        item.parentSub,
+        new Y.ContentString(str.slice(start, end)),
+      ),
     );
     start = end;
   }

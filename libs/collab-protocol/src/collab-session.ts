@@ -54,6 +54,8 @@ export class CollabSession extends EventEmitter {
   private ended = false;
   private corked = false;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Callers of flush() waiting for their FLUSHED, oldest first (the server answers in order). */
+  private readonly flushWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private readonly detach: () => void;
   private readonly awareness: Awareness | undefined;
 
@@ -65,9 +67,14 @@ export class CollabSession extends EventEmitter {
     this.awareness = options.awareness;
     // Keystrokes are small frames that must leave at once: no Nagle delay on TCP streams.
     (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    this.detach = readFrames(stream, (payload) => this.onFrame(payload), (error) => this.end({ error }), {
-      maxFrameBytes: MAX_FRAME_BYTES_LIMIT,
-    });
+    this.detach = readFrames(
+      stream,
+      (payload) => this.onFrame(payload),
+      (error) => this.end({ error }),
+      {
+        maxFrameBytes: MAX_FRAME_BYTES_LIMIT,
+      },
+    );
     stream.on('error', (error: Error) => this.end({ error }));
     stream.on('close', () => this.end({}));
     options.doc.on('update', this.onLocalUpdate);
@@ -116,6 +123,20 @@ export class CollabSession extends EventEmitter {
         reject(sessionError(end));
       };
       this.on('ack', onAck).once('end', onEnd);
+    });
+  }
+
+  /**
+   * Asks the server to write the document's plain-text file (FLUSH) and resolves on its
+   * FLUSHED: NAME.txt then holds every change the server had applied when the FLUSH arrived,
+   * so call it after whenSaved() to cover one's own edits. Rejects when the session ends first;
+   * a server that does not know FLUSH ends it with ERROR 3 (the error's errorCode).
+   */
+  flush(): Promise<void> {
+    if (this.ended) return Promise.reject(Object.assign(new Error('the connection to the server closed'), { code: 'COLLAB_ERR_CLOSED' }));
+    return new Promise((resolve, reject) => {
+      this.flushWaiters.push({ resolve, reject });
+      this.send({ type: MessageType.Flush });
     });
   }
 
@@ -206,6 +227,9 @@ export class CollabSession extends EventEmitter {
           this.emit('ack', message.count);
         }
         return;
+      case MessageType.Flushed:
+        this.flushWaiters.shift()?.resolve();
+        return;
       case MessageType.Ping:
         return this.send({ type: MessageType.Pong });
       case MessageType.Error: {
@@ -264,6 +288,7 @@ export class CollabSession extends EventEmitter {
       for (const id of [...this.awareness.meta.keys()]) if (id !== this.options.doc.clientID) this.awareness.meta.delete(id);
     }
     if (!this.stream.destroyed) this.stream.destroy();
+    for (const waiter of this.flushWaiters.splice(0)) waiter.reject(sessionError(end));
     this.emit('end', end);
   }
 }

@@ -3,6 +3,9 @@ import { BadDocumentNameError } from './errors';
 /** The document a client opens when it names none; the server stores it as `temp.txt`. */
 export const DEFAULT_DOCUMENT = 'temp';
 
+/** Name of the Y.Text that holds a document's text: every client and the server use it. */
+export const TEXT_NAME = 'content';
+
 /** Longest document name PROTOCOL.md allows, in characters (all ASCII, so also bytes). */
 export const MAX_DOCUMENT_NAME_LENGTH = 64;
 
@@ -15,10 +18,7 @@ export function validateDocumentName(name: string): string {
   if (typeof name !== 'string') throw new BadDocumentNameError(String(name), 'it must be a string.');
   if (name.length === 0) throw new BadDocumentNameError(name, 'it is empty.');
   if (name.length > MAX_DOCUMENT_NAME_LENGTH) {
-    throw new BadDocumentNameError(
-      name,
-      `it is ${name.length} characters long, and at most ${MAX_DOCUMENT_NAME_LENGTH} are allowed.`,
-    );
+    throw new BadDocumentNameError(name, `it is ${name.length} characters long, and at most ${MAX_DOCUMENT_NAME_LENGTH} are allowed.`);
   }
   if (!ALLOWED.test(name)) {
     throw new BadDocumentNameError(name, 'only the characters A-Z a-z 0-9 . _ - are allowed.');

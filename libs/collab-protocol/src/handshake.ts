@@ -69,12 +69,7 @@ export function makeHello(fields: { document: string; clientName: string; token?
 }
 
 /** Builds the server's WELCOME; `server` is its name and version, e.g. 'collab-server 0.1.0'. */
-export function makeWelcome(fields: {
-  server: string;
-  document: string;
-  maxFrameBytes: number;
-  version?: number;
-}): WelcomeMessage {
+export function makeWelcome(fields: { server: string; document: string; maxFrameBytes: number; version?: number }): WelcomeMessage {
   return {
     type: MessageType.Welcome,
     version: fields.version ?? PROTOCOL_VERSION,

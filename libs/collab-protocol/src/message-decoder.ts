@@ -131,9 +131,7 @@ function readMessage(payload: Uint8Array): Message {
     case MessageType.Sync: {
       const syncType = reader.uint('sync type');
       if (!isSyncType(syncType)) {
-        throw new ProtocolError(
-          `The SYNC message has the unknown sync type ${syncType}; expected 0 (step 1), 1 (step 2) or 2 (update).`,
-        );
+        throw new ProtocolError(`The SYNC message has the unknown sync type ${syncType}; expected 0 (step 1), 1 (step 2) or 2 (update).`);
       }
       return { type: MessageType.Sync, syncType, data: reader.bytes('sync data') };
     }

@@ -45,8 +45,7 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = Objec
   [ErrorCode.ProtocolError]: 'Protocol error: the server could not understand a message.',
   [ErrorCode.FrameTooLarge]: 'A frame was larger than the server accepts.',
   [ErrorCode.UnsupportedVersion]: `Unsupported protocol version: this server speaks version ${PROTOCOL_VERSION}.`,
-  [ErrorCode.BadDocumentName]:
-    'Bad document name: use 1 to 64 characters from A-Z a-z 0-9 . _ - and do not start with a dot.',
+  [ErrorCode.BadDocumentName]: 'Bad document name: use 1 to 64 characters from A-Z a-z 0-9 . _ - and do not start with a dot.',
   [ErrorCode.StorageUnavailable]: 'The server cannot store edits right now (storage unavailable).',
   [ErrorCode.Timeout]: 'The connection timed out.',
   [ErrorCode.ShuttingDown]: 'The server is shutting down.',

@@ -63,9 +63,7 @@ const TYPE_BYTES = [0, 1, 2, 3, 100, 101, 102, 103, 104, 105];
 // Pure noise almost never starts with a known type; half the inputs do, so the bodies get exercised.
 const noiseArb = fc.oneof(
   fc.uint8Array({ maxLength: 40 }),
-  fc
-    .tuple(fc.constantFrom(...TYPE_BYTES), fc.uint8Array({ maxLength: 40 }))
-    .map(([type, body]) => Uint8Array.of(type, ...body)),
+  fc.tuple(fc.constantFrom(...TYPE_BYTES), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => Uint8Array.of(type, ...body)),
 );
 
 type Mutation =

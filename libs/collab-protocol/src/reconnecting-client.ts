@@ -83,11 +83,30 @@ export class ReconnectingClient extends EventEmitter {
         if (state.kind !== 'stopped') return;
         this.off('saved', onSaved).off('state', onState);
         this.saving = undefined;
-        reject(Object.assign(new Error(state.reason), { code: 'COLLAB_ERR_STOPPED' }));
+        reject(stoppedError(state));
       };
       this.on('saved', onSaved).on('state', onState);
     });
     return this.saving;
+  }
+
+  /**
+   * Resolves once the server has written the document's plain-text file (NAME.txt) with
+   * everything it held when asked: FLUSH on the live session, asked again on the next one when
+   * the connection is lost meanwhile. Call it after whenSaved() to cover one's own edits.
+   * Rejects when the client stops, or when the server refuses (an old server that does not
+   * know FLUSH answers ERROR 3: code 'COLLAB_ERR_REFUSED', errorCode 3).
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      const session = await this.whenConnected();
+      try {
+        return await session.flush();
+      } catch (error) {
+        if ((error as { code?: string }).code === 'COLLAB_ERR_REFUSED' || this.stopped) throw error;
+        // The connection was lost: the next session asks again.
+      }
+    }
   }
 
   /** Disconnects and stops retrying; idempotent. */
@@ -98,6 +117,26 @@ export class ReconnectingClient extends EventEmitter {
     this.options.doc.off('update', this.onDocUpdate);
     this.session?.close();
     this.setState({ kind: 'stopped', reason });
+  }
+
+  /** The live session once it is synced; rejects if the client stops first. */
+  private whenConnected(): Promise<CollabSession> {
+    const live = this.current;
+    if (live?.isSynced) return Promise.resolve(live);
+    if (this.stopped) return Promise.reject(stoppedError(this.currentState));
+    return new Promise((resolve, reject) => {
+      const onState = (state: ConnectionState) => {
+        const session = this.current;
+        if (state.kind === 'connected' && session?.isSynced) {
+          this.off('state', onState);
+          resolve(session);
+        } else if (state.kind === 'stopped') {
+          this.off('state', onState);
+          reject(stoppedError(state));
+        }
+      };
+      this.on('state', onState);
+    });
   }
 
   private async open(): Promise<CollabSession> {
@@ -162,4 +201,8 @@ export class ReconnectingClient extends EventEmitter {
     this.currentState = state;
     this.emit('state', state);
   }
+}
+
+function stoppedError(state: ConnectionState): Error {
+  return Object.assign(new Error(state.kind === 'stopped' ? state.reason : 'stopped'), { code: 'COLLAB_ERR_STOPPED' });
 }

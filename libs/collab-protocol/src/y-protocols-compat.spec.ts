@@ -60,9 +60,7 @@ describe('byte-for-byte compatibility with y-websocket messages (types 0–3)', 
   });
 
   it('parses and reproduces a SYNC step 2 written by writeSyncStep2 in answer to a peer', () => {
-    const payload = yWebsocketMessage(messageSync, (e) =>
-      syncProtocol.writeSyncStep2(e, doc, Y.encodeStateVector(peer)),
-    );
+    const payload = yWebsocketMessage(messageSync, (e) => syncProtocol.writeSyncStep2(e, doc, Y.encodeStateVector(peer)));
     const msg = expectSameBytes(payload, { type: MessageType.Sync, syncType: SyncType.Step2 });
     if (msg.type !== MessageType.Sync) throw new Error('unreachable');
     Y.applyUpdate(peer, msg.data);
@@ -117,7 +115,10 @@ describe('byte-for-byte compatibility with y-websocket messages (types 0–3)', 
   });
 
   it("parses and reproduces y-websocket's QUERY_AWARENESS, which has no body", () => {
-    expectSameBytes(yWebsocketMessage(messageQueryAwareness, () => undefined), { type: MessageType.QueryAwareness });
+    expectSameBytes(
+      yWebsocketMessage(messageQueryAwareness, () => undefined),
+      { type: MessageType.QueryAwareness },
+    );
   });
 
   it('produces SYNC messages that y-protocols readSyncMessage understands and answers', () => {

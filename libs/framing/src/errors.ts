@@ -16,10 +16,7 @@ export class FrameTooLargeError extends FramingError {
     readonly announcedBytes: number,
     readonly maxFrameBytes: number,
   ) {
-    super(
-      'COLLAB_ERR_FRAME_TOO_LARGE',
-      `A frame of ${announcedBytes} bytes exceeds the limit of ${maxFrameBytes} bytes.`,
-    );
+    super('COLLAB_ERR_FRAME_TOO_LARGE', `A frame of ${announcedBytes} bytes exceeds the limit of ${maxFrameBytes} bytes.`);
     this.name = 'FrameTooLargeError';
   }
 }
@@ -51,10 +48,7 @@ export class TruncatedFrameError extends FramingError {
 /** A maxFrameBytes option that is not a whole number of bytes a uint32 header can carry. */
 export class InvalidMaxFrameBytesError extends FramingError {
   constructor(readonly value: unknown) {
-    super(
-      'COLLAB_ERR_INVALID_MAX_FRAME_BYTES',
-      `maxFrameBytes must be an integer from 1 to 4294967295 (got ${String(value)}).`,
-    );
+    super('COLLAB_ERR_INVALID_MAX_FRAME_BYTES', `maxFrameBytes must be an integer from 1 to 4294967295 (got ${String(value)}).`);
     this.name = 'InvalidMaxFrameBytesError';
   }
 }

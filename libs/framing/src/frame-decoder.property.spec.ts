@@ -49,9 +49,7 @@ describe('FrameDecoder properties', () => {
     fc.assert(
       fc.property(
         payloadsArb,
-        fc.integer({ min: 200, max: 100_000 }).chain((max) =>
-          fc.tuple(fc.constant(max), fc.integer({ min: max + 1, max: 2 ** 32 - 1 })),
-        ),
+        fc.integer({ min: 200, max: 100_000 }).chain((max) => fc.tuple(fc.constant(max), fc.integer({ min: max + 1, max: 2 ** 32 - 1 }))),
         fc.uint8Array({ maxLength: 300 }),
         cutsArb,
         (payloads, [maxFrameBytes, announced], body, cuts) => {

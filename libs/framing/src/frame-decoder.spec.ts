@@ -199,9 +199,7 @@ describe('FrameDecoder', () => {
   it('delivers through decode() the payloads that precede a bad header in the same chunk', () => {
     const decoder = new FrameDecoder({ maxFrameBytes: 2 });
     const seen: string[] = [];
-    expect(() => decoder.decode(hex('00000001 61  00000002 6263  00000003'), (p) => seen.push(p.toString()))).toThrow(
-      FrameTooLargeError,
-    );
+    expect(() => decoder.decode(hex('00000001 61  00000002 6263  00000003'), (p) => seen.push(p.toString()))).toThrow(FrameTooLargeError);
     expect(seen).toEqual(['a', 'bc']);
   });
 
@@ -241,14 +239,11 @@ describe('FrameDecoder', () => {
     });
   });
 
-  it.each([0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32])(
-    'rejects maxFrameBytes %p when constructed',
-    (maxFrameBytes) => {
-      const err = thrownBy(() => new FrameDecoder({ maxFrameBytes }));
-      expect(err).toBeInstanceOf(InvalidMaxFrameBytesError);
-      expect(err).toMatchObject({ code: 'COLLAB_ERR_INVALID_MAX_FRAME_BYTES' });
-    },
-  );
+  it.each([0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32])('rejects maxFrameBytes %p when constructed', (maxFrameBytes) => {
+    const err = thrownBy(() => new FrameDecoder({ maxFrameBytes }));
+    expect(err).toBeInstanceOf(InvalidMaxFrameBytesError);
+    expect(err).toMatchObject({ code: 'COLLAB_ERR_INVALID_MAX_FRAME_BYTES' });
+  });
 
   it('accepts the largest limit a uint32 header can express', () => {
     expect(new FrameDecoder({ maxFrameBytes: 2 ** 32 - 1 }).write(hex('ffffffff'))).toEqual([]);

@@ -95,9 +95,7 @@ export class FrameDecoder {
   private append(chunk: Uint8Array): void {
     if (this.failure !== undefined) throw this.failure;
     if (chunk.byteLength === 0) return; // an empty chunk in the list would break take()
-    this.chunks.push(
-      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-    );
+    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.buffered += chunk.byteLength;
   }
 

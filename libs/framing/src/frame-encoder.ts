@@ -8,12 +8,7 @@ function checkPayloadBytes(payloadBytes: number, maxFrameBytes: number): void {
 }
 
 /** Writes one header at `offset` of a caller's buffer and returns the offset after it; lets callers send header and payload with writev, without copying the payload. */
-export function writeFrameHeader(
-  target: Uint8Array,
-  offset: number,
-  payloadBytes: number,
-  maxFrameBytes?: number,
-): number {
+export function writeFrameHeader(target: Uint8Array, offset: number, payloadBytes: number, maxFrameBytes?: number): number {
   checkPayloadBytes(payloadBytes, resolveMaxFrameBytes(maxFrameBytes));
   if (!Number.isInteger(offset) || offset < 0 || offset + FRAME_HEADER_BYTES > target.byteLength) {
     throw new RangeError(`A frame header needs ${FRAME_HEADER_BYTES} bytes at offset ${offset} of a ${target.byteLength}-byte buffer.`);

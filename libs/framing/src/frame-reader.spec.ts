@@ -156,9 +156,14 @@ describe('readFrames', () => {
 
   it('rejects an invalid maxFrameBytes before attaching anything', () => {
     const stream = new PassThrough();
-    expect(() => readFrames(stream, () => undefined, () => undefined, { maxFrameBytes: 0 })).toThrow(
-      InvalidMaxFrameBytesError,
-    );
+    expect(() =>
+      readFrames(
+        stream,
+        () => undefined,
+        () => undefined,
+        { maxFrameBytes: 0 },
+      ),
+    ).toThrow(InvalidMaxFrameBytesError);
     expect(stream.listenerCount('data')).toBe(0);
   });
 });

@@ -27,7 +27,12 @@ describe('disk faults', () => {
   });
 
   const open = async (withFaults = true) => {
-    const store = await DocumentStore.open({ dataDir: dir, fs: withFaults ? fs : undefined, textDebounceMs: 10, onWarning: (m) => warnings.push(m) });
+    const store = await DocumentStore.open({
+      dataDir: dir,
+      fs: withFaults ? fs : undefined,
+      textDebounceMs: 10,
+      onWarning: (m) => warnings.push(m),
+    });
     stores.push(store);
     return store;
   };
@@ -51,7 +56,7 @@ describe('disk faults', () => {
     return (await openLive(store, 'doc')).doc.getText('content').toString();
   }
 
-  const cases: Array<[string, Fault, Function]> = [
+  const cases: Array<[string, Fault, new (...args: never[]) => Error]> = [
     ['ENOSPC on write', { op: 'write', errno: 'ENOSPC', match: onLog }, DiskFullError],
     ['a short write then ENOSPC', { op: 'write', errno: 'ENOSPC', match: onLog, partial: true }, DiskFullError],
     ['EIO on write', { op: 'write', errno: 'EIO', match: onLog }, DiskIoError],
@@ -107,7 +112,8 @@ describe('disk faults', () => {
     expect(warnings.join('\n')).toMatch(/doc\.txt.*ENOSPC/);
     fs.heal();
     await edit(d, '!');
-    for (let i = 0; i < 300 && !(existsSync(join(dir, 'doc.txt')) && readFileSync(join(dir, 'doc.txt'), 'utf8') === 'text!'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 300 && !(existsSync(join(dir, 'doc.txt')) && readFileSync(join(dir, 'doc.txt'), 'utf8') === 'text!'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(readFileSync(join(dir, 'doc.txt'), 'utf8')).toBe('text!');
   });
 

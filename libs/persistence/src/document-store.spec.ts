@@ -168,8 +168,9 @@ describe('DocumentStore', () => {
     const second = statSync(file('notes.log')).size;
     await type(d, 3, 'two');
     await type(d, 6, 'three');
-    await store.close();
+    // As a crash would leave it: closing compacts the log away.
     const log = readFileSync(file('notes.log'));
+    await store.close();
     log[second + 10] ^= 0xff;
     writeFileSync(file('notes.log'), log);
     store = await open();
@@ -189,6 +190,26 @@ describe('DocumentStore', () => {
     expect(statSync(file('notes.log')).size).toBeLessThan(2000 + 100);
     store = await open();
     expect(textOf(await openLive(store, 'notes'))).toBe(Array.from({ length: 300 }, (_, i) => i % 10).join(''));
+  });
+
+  it('compacts once the log holds compactRecords records, however small (a reload replays them one by one)', async () => {
+    const store = await open({ compactRecords: 50 });
+    const d = await openLive(store, 'notes');
+    for (let i = 0; i < 120; i++) await type(d, i, 'x');
+    for (let i = 0; i < 100 && !existsSync(file('notes.snapshot')); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(file('notes.snapshot'))).toBe(true);
+    expect(d.files.history.length).toBe(0);
+  });
+
+  it('compacts when a document closes, so the next load reads one snapshot and an empty log', async () => {
+    let store = await open();
+    const d = await openLive(store, 'notes');
+    for (let i = 0; i < 20; i++) await type(d, i, 'y');
+    await store.close();
+    expect(statSync(file('notes.log')).size).toBe(0);
+    store = await open();
+    const again = await store.open('notes');
+    expect(again.history).toHaveLength(1);
   });
 
   it('loads every update from a new snapshot beside the old log (crash before the log was emptied)', async () => {

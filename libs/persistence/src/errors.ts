@@ -66,7 +66,10 @@ export class CorruptFileError extends PersistenceError {
     reason: string,
     readonly kind: DamagedFile = 'log',
   ) {
-    super('COLLAB_ERR_CORRUPT', `${file} is damaged at byte offset ${offset} (${reason}); nothing was changed. ${adviceFor(file, offset, kind)}`);
+    super(
+      'COLLAB_ERR_CORRUPT',
+      `${file} is damaged at byte offset ${offset} (${reason}); nothing was changed. ${adviceFor(file, offset, kind)}`,
+    );
     this.name = 'CorruptFileError';
   }
 }

@@ -1,4 +1,4 @@
-export { DocumentStore, DEFAULT_COMPACT_BYTES, DEFAULT_TEXT_DEBOUNCE_MS } from './document-store';
+export { DocumentStore, DEFAULT_COMPACT_BYTES, DEFAULT_COMPACT_RECORDS, DEFAULT_TEXT_DEBOUNCE_MS } from './document-store';
 export type { StoreOptions } from './document-store';
 export { DocumentFiles } from './stored-document';
 export { nodeFsOps } from './fs-ops';

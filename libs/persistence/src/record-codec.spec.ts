@@ -48,7 +48,11 @@ describe('record codec', () => {
   it('refuses a bad checksum in a complete last record as corrupt: it was written whole, so it may hold an acknowledged edit', () => {
     const full = log(text('first'), text('second'));
     full[full.length - 1] ^= 0x40;
-    expect(scanRecords(full).damage).toMatchObject({ kind: 'corrupt', offset: 13, reason: expect.stringMatching(/last record, which was written whole/) });
+    expect(scanRecords(full).damage).toMatchObject({
+      kind: 'corrupt',
+      offset: 13,
+      reason: expect.stringMatching(/last record, which was written whole/),
+    });
   });
 
   it('treats a last record that runs past the end of the file as torn', () => {

@@ -81,7 +81,12 @@ export function scanRecords(bytes: Uint8Array): RecordScan {
   let damage: RecordDamage;
   if (hasIntactRecordAfter(bytes, p + 1)) damage = { kind: 'corrupt', offset: p, reason };
   else if (isTornTail(bytes, p)) damage = { kind: 'torn', offset: p, droppedBytes: n - p, reason };
-  else damage = { kind: 'corrupt', offset: p, reason: `${reason} in the last record, which was written whole, so it may hold an acknowledged edit` };
+  else
+    damage = {
+      kind: 'corrupt',
+      offset: p,
+      reason: `${reason} in the last record, which was written whole, so it may hold an acknowledged edit`,
+    };
   return { records, validBytes: p, damage };
 }
 

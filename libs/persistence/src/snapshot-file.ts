@@ -19,7 +19,12 @@ export async function readSnapshot(path: string): Promise<Uint8Array | null> {
   const scan = scanRecords(bytes);
   if (scan.damage) throw new CorruptFileError(path, scan.damage.offset, scan.damage.reason, 'snapshot');
   if (scan.records.length !== 1) {
-    throw new CorruptFileError(path, scan.records.length === 0 ? 0 : scan.records[0].length + 8, 'a snapshot holds exactly one record', 'snapshot');
+    throw new CorruptFileError(
+      path,
+      scan.records.length === 0 ? 0 : scan.records[0].length + 8,
+      'a snapshot holds exactly one record',
+      'snapshot',
+    );
   }
   return scan.records[0];
 }

@@ -8,7 +8,9 @@
 // Nothing is created until the first append: opening a document that is never edited leaves no
 // files behind.
 //
-// Compaction, when the log passes compactBytes, runs between two commits of the log:
+// Compaction, when the log passes compactBytes or compactRecords (what a reload after kill -9
+// would replay), and when the document closes (unload, shutdown: the next load reads one
+// snapshot), runs between two commits of the log:
 //   1. snapshot := the live document's state     (it holds every update appended so far)
 //   2. NAME.snapshot replaced atomically (temp, fsync, rename, fsync dir)
 //   3. NAME.log truncated to 0 and fsynced
@@ -35,6 +37,7 @@ export interface DocumentSettings {
   dataDir: string;
   fs: FsOps;
   compactBytes: number;
+  compactRecords: number;
   textDebounceMs: number;
   groupCommit: boolean;
   warn: (message: string) => void;
@@ -88,11 +91,17 @@ export class DocumentFiles implements StoredDocument {
     // Leftovers of replacements a crash interrupted; never the file of record.
     await Promise.all([paths.text, paths.meta, paths.snapshot].map((p) => fs.unlink(tempPathFor(p)).catch(() => undefined)));
 
-    const [snapshot, logBytes, onDisk] = await Promise.all([readSnapshot(paths.snapshot), readOptional(paths.log), readTextFile(paths.text, paths.meta)]);
+    const [snapshot, logBytes, onDisk] = await Promise.all([
+      readSnapshot(paths.snapshot),
+      readOptional(paths.log),
+      readTextFile(paths.text, paths.meta),
+    ]);
     const scan: RecordScan = logBytes ? scanRecords(logBytes) : { records: [], validBytes: 0, damage: null };
     if (scan.damage?.kind === 'corrupt') throw new CorruptFileError(paths.log, scan.damage.offset, scan.damage.reason, 'log');
     if (scan.damage?.kind === 'torn') {
-      warn(`${paths.log}: cut off a torn last record at offset ${scan.damage.offset}, ${scan.damage.droppedBytes} bytes dropped (${scan.damage.reason})`);
+      warn(
+        `${paths.log}: cut off a torn last record at offset ${scan.damage.offset}, ${scan.damage.droppedBytes} bytes dropped (${scan.damage.reason})`,
+      );
     }
     const history = snapshot ? [snapshot, ...scan.records] : scan.records;
     const hasHistory = history.length > 0;
@@ -136,7 +145,7 @@ export class DocumentFiles implements StoredDocument {
     // A stale or missing copy of a document with history is written (a crash can come before the
     // debounced write); a new document gets its file with its first edit.
     if (this.history.length > 0 && view.text() !== this.textOnDisk.text) this.mirror.schedule();
-    if (this.log) this.maybeCompact(this.log.sizeBytes);
+    if (this.log) this.maybeCompact(this.log.sizeBytes, this.log.recordCount);
   }
 
   append(update: Uint8Array): Promise<void> {
@@ -182,9 +191,18 @@ export class DocumentFiles implements StoredDocument {
         await log.drain();
         if (this.unstored && this.view) {
           // Updates whose append failed are in the document (and were relayed); keep them if the disk lets us.
-          await log.exclusive(() => this.compactNow(log)).catch((err: unknown) => {
-            this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
-          });
+          await log
+            .exclusive(() => this.compactNow(log))
+            .catch((err: unknown) => {
+              this.settings.warn(`${this.paths.snapshot}: could not store the updates whose append failed: ${(err as Error).message}`);
+            });
+        } else if (log.recordCount > 0 && this.view) {
+          // The next load reads one snapshot instead of replaying the log. A failure loses nothing: the log stays.
+          await log
+            .exclusive(() => this.compactNow(log))
+            .catch((err: unknown) =>
+              this.settings.warn(`compaction of ${this.name} on close failed (the log is kept): ${(err as Error).message}`),
+            );
         }
         await log.close().catch((err: unknown) => (failure ??= err));
       }
@@ -199,17 +217,28 @@ export class DocumentFiles implements StoredDocument {
   /** Opens the existing log (cutting a torn tail off). */
   private async openLog(validBytes: number, fileBytes: number): Promise<void> {
     const { fs, groupCommit } = this.settings;
-    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, { fs, groupCommit, onCommitted: (size) => this.maybeCompact(size) });
+    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
+      fs,
+      groupCommit,
+      onCommitted: (size, records) => this.maybeCompact(size, records),
+    });
+    this.log.recordCount = this.scan.records.length;
   }
 
   /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
   private createLog(): UpdateLog {
     const { fs, groupCommit, dataDir } = this.settings;
-    return UpdateLog.create(this.paths.log, { fs, groupCommit, dirToSync: dataDir, onCommitted: (size) => this.maybeCompact(size) });
+    return UpdateLog.create(this.paths.log, {
+      fs,
+      groupCommit,
+      dirToSync: dataDir,
+      onCommitted: (size, records) => this.maybeCompact(size, records),
+    });
   }
 
-  private maybeCompact(logBytes: number): void {
-    if (logBytes < this.settings.compactBytes || this.compacting || this.closing || !this.view || !this.log) return;
+  private maybeCompact(logBytes: number, records: number): void {
+    if (logBytes < this.settings.compactBytes && records < this.settings.compactRecords) return;
+    if (this.compacting || this.closing || !this.view || !this.log) return;
     if (Date.now() < this.nextCompactionAt) return;
     this.compacting = true;
     const log = this.log;
@@ -217,7 +246,8 @@ export class DocumentFiles implements StoredDocument {
       .exclusive(() => this.compactNow(log))
       .catch((err: unknown) => {
         this.nextCompactionAt = Date.now() + COMPACTION_RETRY_MS;
-        if (!(err instanceof StoreClosedError)) this.settings.warn(`compaction of ${this.name} failed, will retry: ${(err as PersistenceError).message}`);
+        if (!(err instanceof StoreClosedError))
+          this.settings.warn(`compaction of ${this.name} failed, will retry: ${(err as PersistenceError).message}`);
       })
       .finally(() => (this.compacting = false));
   }

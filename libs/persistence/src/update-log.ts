@@ -31,8 +31,8 @@ export interface UpdateLogOptions {
   fs: FsOps;
   /** false: one record per write+fdatasync (the baseline group commit is measured against). */
   groupCommit?: boolean;
-  /** Called after each successful commit, with the log's size; may queue a task. */
-  onCommitted?: (sizeBytes: number) => void;
+  /** Called after each successful commit, with the log's size and its number of records; may queue a task. */
+  onCommitted?: (sizeBytes: number, records: number) => void;
   /** For a log created by its first append: the directory to fsync once the file exists, so its entry is durable before anything in it is acknowledged. */
   dirToSync?: string;
 }
@@ -51,6 +51,8 @@ export class UpdateLog {
   private dirUnsynced: boolean;
   /** Number of fdatasync calls made by commits; for tests and benchmarks. */
   syncCount = 0;
+  /** Records in the log: those found at open (set by the opener) and those committed since. */
+  recordCount = 0;
 
   private constructor(
     readonly path: string,
@@ -130,6 +132,7 @@ export class UpdateLog {
     }
     // From here the file is empty in the page cache; only its durability is pending.
     this.committed = 0;
+    this.recordCount = 0;
     this.dirtyTail = true;
     try {
       await this.file.sync();
@@ -189,7 +192,8 @@ export class UpdateLog {
           continue;
         }
         for (const r of batch) r.resolve();
-        this.options.onCommitted?.(this.committed);
+        this.recordCount += batch.length;
+        this.options.onCommitted?.(this.committed, this.recordCount);
       }
     }
     this.running = false;

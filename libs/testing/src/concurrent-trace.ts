@@ -98,7 +98,8 @@ export function loadConcurrentTrace(path: string): ReplayTrace {
   check.transact(() => {
     for (const s of inTraceOrder) if (s.update) Y.applyUpdate(check, s.update);
   });
-  if (check.getText(TEXT).toString() !== trace.endContent) throw new Error(`${path}: the Yjs updates built from it do not end at endContent`);
+  if (check.getText(TEXT).toString() !== trace.endContent)
+    throw new Error(`${path}: the Yjs updates built from it do not end at endContent`);
   return {
     agents,
     transactions: trace.txns.length,

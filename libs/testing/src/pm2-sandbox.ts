@@ -75,7 +75,14 @@ export class Pm2Sandbox {
     const found = list.find((a) => a.name === app);
     if (!found) return undefined;
     const env = found.pm2_env;
-    return { pid: found.pid, status: env.status, restarts: env.restart_time, exitCode: env.exit_code, outLog: env.pm_out_log_path, errorLog: env.pm_err_log_path };
+    return {
+      pid: found.pid,
+      status: env.status,
+      restarts: env.restart_time,
+      exitCode: env.exit_code,
+      outLog: env.pm_out_log_path,
+      errorLog: env.pm_err_log_path,
+    };
   }
 
   /** Waits until PM2 reports the app with `status` ('online', 'stopped', 'errored'). */

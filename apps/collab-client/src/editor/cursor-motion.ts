@@ -2,9 +2,11 @@
 // by grapheme; up and down keep a goal column so passing a short line does not lose it.
 import type { DocumentLayout } from './text-layout';
 import { stepRows, type RowRef } from './viewport';
+import { wordEndAfter, wordStartBefore } from './word-motion';
 
 /** The movements the keys ask for. */
-export type Motion = 'left' | 'right' | 'up' | 'down' | 'home' | 'end' | 'page-up' | 'page-down' | 'doc-start' | 'doc-end';
+export type Motion =
+  'left' | 'right' | 'word-left' | 'word-right' | 'up' | 'down' | 'home' | 'end' | 'page-up' | 'page-down' | 'doc-start' | 'doc-end';
 
 /** The local cursor: a document offset plus the column up/down aims for. */
 export interface CursorState {
@@ -21,6 +23,10 @@ export function moveCursor(layout: DocumentLayout, cursor: CursorState, motion: 
       return { index: layout.prevBoundary(index) };
     case 'right':
       return { index: layout.nextBoundary(index) };
+    case 'word-left':
+      return { index: wordLeft(layout, index) };
+    case 'word-right':
+      return { index: wordRight(layout, index) };
     case 'home':
       return { index: layout.lineStart(layout.lineOf(index)) };
     case 'end':
@@ -52,4 +58,23 @@ export function moveRows(layout: DocumentLayout, cursor: CursorState, rows: numb
     return { index: cursor.index, goalCol };
   }
   return { index: layout.indexAt(to.line, to.row, goalCol), goalCol };
+}
+
+/** Ctrl-Left: the start of the word on the left; with none on this line its start, and from there the end of the line above. */
+export function wordLeft(layout: DocumentLayout, index: number): number {
+  const line = layout.lineOf(index);
+  const start = layout.lineStart(line);
+  if (index === start) return line > 0 ? layout.lineEnd(line - 1) : 0;
+  const word = wordStartBefore(layout.lineText(line), index - start);
+  return word === undefined ? start : start + word;
+}
+
+/** Ctrl-Right: the end of the word on the right; with none on this line its end, and from there the start of the line below. */
+export function wordRight(layout: DocumentLayout, index: number): number {
+  const line = layout.lineOf(index);
+  const start = layout.lineStart(line);
+  const end = layout.lineEnd(line);
+  if (index >= end) return line + 1 < layout.lineCount ? layout.lineStart(line + 1) : end;
+  const word = wordEndAfter(layout.lineText(line), index - start);
+  return word === undefined ? end : start + word;
 }

@@ -2,6 +2,7 @@
 // parses the escape sequences, bracketed paste included); this file only decides what each
 // one means, so it is tested without a terminal.
 import type { Motion } from './cursor-motion';
+import { describeKey } from './key-names';
 
 /** What readline's emitKeypressEvents reports for one key. */
 export interface Keypress {
@@ -15,17 +16,24 @@ export interface Keypress {
 /** Everything a key can ask the editor to do. */
 export type EditorAction =
   | { readonly kind: 'insert'; readonly text: string; readonly paste?: boolean }
-  | { readonly kind: 'move'; readonly motion: Motion }
+  /** With `select` (Shift held) the selection stretches from where the cursor was. */
+  | { readonly kind: 'move'; readonly motion: Motion; readonly select?: boolean }
   | { readonly kind: 'backspace' }
   | { readonly kind: 'delete' }
   | { readonly kind: 'undo' }
   | { readonly kind: 'redo' }
+  | { readonly kind: 'copy' }
+  | { readonly kind: 'cut' }
+  | { readonly kind: 'paste' }
+  | { readonly kind: 'select-all' }
+  | { readonly kind: 'escape' }
+  | { readonly kind: 'find' }
+  | { readonly kind: 'help' }
   | { readonly kind: 'quit' }
   | { readonly kind: 'redraw' }
-  | { readonly kind: 'hint'; readonly text: string };
-
-/** The help line's text. */
-export const HELP_TEXT = '^Q quit  ^Z undo  ^Y redo  ^L redraw  arrows Home End PgUp PgDn move  ^Home/^End top/bottom';
+  | { readonly kind: 'hint'; readonly text: string }
+  /** A key that is bound to nothing: said on the status line rather than ignored. */
+  | { readonly kind: 'unknown'; readonly key: string };
 
 const MOTIONS: Record<string, Motion> = {
   left: 'left',
@@ -42,9 +50,29 @@ const MOTIONS: Record<string, Motion> = {
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 const CONTROLS = new RegExp(CONTROL.source, 'g');
 
-/** The action for one key outside a paste, or undefined for keys that do nothing. */
-export function actionForKey(str: string | undefined, key: Keypress): EditorAction | undefined {
+/** Where a movement key goes (Shift aside), or undefined for keys that are not movements. */
+function motionFor(key: Keypress): Motion | undefined {
   const name = key.name;
+  if (!name) return undefined;
+  // Ctrl or Alt with Left/Right moves by word; Alt-B / Alt-F is what many terminals send for Alt (Option) arrows.
+  if (name === 'left' || name === 'right') return key.ctrl || key.meta ? (name === 'left' ? 'word-left' : 'word-right') : name;
+  if (key.meta) return !key.ctrl && (name === 'b' || name === 'f') ? (name === 'b' ? 'word-left' : 'word-right') : undefined;
+  if (key.ctrl && (name === 'home' || name === 'end')) return name === 'home' ? 'doc-start' : 'doc-end';
+  return MOTIONS[name];
+}
+
+/**
+ * The action for one key outside a paste ('unknown' for a key bound to nothing). The keys are
+ * those of nano's modern bindings and micro: ^C copy, ^X cut, ^V paste, ^F find, ^G help,
+ * ^Z undo, ^Q quit. help-screen.ts lists them all.
+ */
+export function actionForKey(str: string | undefined, key: Keypress): EditorAction {
+  const name = key.name;
+  // A lone ESC arrives as name 'escape' with meta set.
+  if (name === 'escape') return { kind: 'escape' };
+  if (name === 'f1' && !key.ctrl && !key.meta && !key.shift) return { kind: 'help' };
+  const motion = motionFor(key);
+  if (motion) return key.shift ? { kind: 'move', motion, select: true } : { kind: 'move', motion };
   if (key.ctrl && !key.meta) {
     switch (name) {
       case 'q':
@@ -56,16 +84,23 @@ export function actionForKey(str: string | undefined, key: Keypress): EditorActi
       case 'l':
         return { kind: 'redraw' };
       case 'c':
-        return { kind: 'hint', text: 'Press Ctrl-Q to quit' };
-      case 'home':
-        return { kind: 'move', motion: 'doc-start' };
-      case 'end':
-        return { kind: 'move', motion: 'doc-end' };
+        return { kind: 'copy' };
+      case 'x':
+        return { kind: 'cut' };
+      case 'v':
+        return { kind: 'paste' };
+      case 'a':
+        return { kind: 'select-all' };
+      case 'f':
+        return { kind: 'find' };
+      case 'g':
+        return { kind: 'help' };
       case 'h':
         return { kind: 'backspace' };
+      case 's':
+        return { kind: 'hint', text: 'No need to save: every edit is stored as you type' };
     }
   }
-  if (name && MOTIONS[name] && !key.meta) return { kind: 'move', motion: MOTIONS[name] };
   switch (name) {
     case 'backspace':
       return { kind: 'backspace' };
@@ -75,9 +110,9 @@ export function actionForKey(str: string | undefined, key: Keypress): EditorActi
     case 'enter':
       return { kind: 'insert', text: '\n' };
     case 'tab':
-      return key.shift ? undefined : { kind: 'insert', text: '\t' };
+      if (!key.shift) return { kind: 'insert', text: '\t' };
   }
-  if (key.ctrl || key.meta || !str || CONTROL.test(str) || str.includes('\x1b')) return undefined;
+  if (key.ctrl || key.meta || !str || CONTROL.test(str) || str.includes('\x1b')) return { kind: 'unknown', key: describeKey(str, key) };
   return { kind: 'insert', text: str };
 }
 

@@ -24,10 +24,16 @@ export interface AwarenessCursor {
   head: unknown;
 }
 
-/** Encodes a collapsed cursor at `index` for the awareness `cursor` field. */
-export function encodeCursor(text: Y.Text, index: number): AwarenessCursor {
-  const json = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, index));
-  return { anchor: json, head: json };
+/**
+ * Encodes a cursor at `head` for the awareness `cursor` field, with a selection reaching to
+ * `anchor` when that differs. Both stick to the character on their left (assoc -1), as the
+ * editor's own cursor does, so peers draw them where their owner sees them when someone types
+ * right at them.
+ */
+export function encodeCursor(text: Y.Text, head: number, anchor = head): AwarenessCursor {
+  const json = (index: number) => Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, index, -1));
+  const headJson = json(head);
+  return { anchor: anchor === head ? headJson : json(anchor), head: headJson };
 }
 
 /** The index in `text` a relative-position JSON points at now, or undefined if it is not in `text`. */
@@ -48,6 +54,8 @@ export interface Peer {
   readonly color: string;
   /** Where their cursor (head) is, when they shared one. */
   readonly index?: number;
+  /** The other end of their selection, when they have one. */
+  readonly anchor?: number;
 }
 
 /** Strips what a terminal would interpret (escape sequences, controls) from a peer's name and shortens it. */
@@ -70,7 +78,9 @@ export function peersOf(states: Map<number, Record<string, unknown>>, localClien
     const user = (state.user ?? {}) as { name?: unknown; color?: unknown };
     const cursor = state.cursor as Partial<AwarenessCursor> | undefined;
     const index = cursor ? decodePosition(cursor.head, doc, text) : undefined;
-    peers.push({ clientId, name: safeName(user.name), color: safeColor(user.color, clientId), index });
+    const anchor = cursor && index !== undefined ? decodePosition(cursor.anchor, doc, text) : undefined;
+    const peer: Peer = { clientId, name: safeName(user.name), color: safeColor(user.color, clientId), index };
+    peers.push(anchor !== undefined && anchor !== index ? { ...peer, anchor } : peer);
   }
   return peers.sort((a, b) => a.name.localeCompare(b.name) || a.clientId - b.clientId);
 }

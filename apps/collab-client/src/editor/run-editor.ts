@@ -11,7 +11,7 @@ import type { Keypress } from './key-bindings';
 /** What main.ts hands the editor. */
 export interface EditorSettings {
   client: ReconnectingClient; // already started and synced
-  doc: Y.Doc; // text in doc.getText('content')
+  doc: Y.Doc; // text in doc.getText(TEXT_NAME)
   awareness: Awareness; // local state is ours to set (user name/color, cursor)
   server: string; // e.g. 'localhost:8080', for the status line
   document: string; // e.g. 'temp'

@@ -21,8 +21,27 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** SGR parameters for a hex colour as background, with black text on it. */
 export function colorSgr(hex: string): string {
+  return `30;48;2;${rgb(hex)}`;
+}
+
+/** SGR parameters for text underlined in a hex colour (plain underline where a terminal has no underline colours). */
+export function underlineSgr(hex: string): string {
+  return `4;58;2;${rgb(hex)}`;
+}
+
+/** Reverse video: our own selection, readable on any colour scheme. */
+export const SELECTION_SGR = '7';
+
+function rgb(hex: string): string {
   const n = Number.parseInt(hex.slice(1), 16);
-  return `30;48;2;${(n >> 16) & 255};${(n >> 8) & 255};${n & 255}`;
+  return `${(n >> 16) & 255};${(n >> 8) & 255};${n & 255}`;
+}
+
+/** A stretch of the document [from, to) drawn in a style: a selection. */
+export interface Highlight {
+  readonly from: number;
+  readonly to: number;
+  readonly sgr: string;
 }
 
 function blankRow(columns: number): CellRow {
@@ -93,19 +112,48 @@ function paintCursor(row: CellRow, cursor: PlacedCursor, textEnd: number, floor:
   return putText(row, at, cursor.name, sgr);
 }
 
-/** The text area: `height` rows from `top`, each a string of at most `layout.columns` cells, with peers' cursors painted. */
-export function renderTextRows(layout: DocumentLayout, top: RowRef, height: number, cursors: readonly PlacedCursor[] = []): string[] {
+/**
+ * The text area: `height` rows from `top`, each a string of at most `layout.columns` cells,
+ * with selections highlighted (later ones over earlier ones) and peers' cursors painted on top.
+ */
+export function renderTextRows(
+  layout: DocumentLayout,
+  top: RowRef,
+  height: number,
+  cursors: readonly PlacedCursor[] = [],
+  highlights: readonly Highlight[] = [],
+): string[] {
   const lines: string[] = [];
   let ref: RowRef | undefined = top;
   for (let y = 0; y < height; y++) {
     const visual = ref ? layout.rows(ref.line)[ref.row] : undefined;
     const here = cursors.filter((c) => c.y === y);
-    if (here.length === 0) {
-      // Most rows have no one else's cursor: plain text, no cells to build.
-      lines.push((visual?.graphemes ?? []).map((g) => g.display).join('').replace(/ +$/, ''));
+    const base = ref && visual ? layout.lineStart(ref.line) : 0;
+    const lit = ref && visual ? highlights.filter((h) => h.from < h.to && h.from <= base + visual.end && h.to > base + visual.start) : [];
+    if (here.length === 0 && lit.length === 0) {
+      // Most rows have no one else's cursor and no selection: plain text, no cells to build.
+      lines.push(
+        (visual?.graphemes ?? [])
+          .map((g) => g.display)
+          .join('')
+          .replace(/ +$/, ''),
+      );
     } else {
       const row = blankRow(layout.columns);
-      for (const g of visual?.graphemes ?? []) putCell(row, g.col, { text: g.display, width: g.width, sgr: '' });
+      for (const g of visual?.graphemes ?? []) {
+        const at = base + g.start;
+        const style = lit.filter((h) => h.from <= at && at < h.to).pop();
+        putCell(row, g.col, { text: g.display, width: g.width, sgr: style?.sgr ?? '' });
+      }
+      if (ref && visual) {
+        // A selected line break shows as one selected cell after the line's last row.
+        const end = layout.lineEnd(ref.line);
+        const isLastRow = ref.row === layout.rows(ref.line).length - 1;
+        const style = lit.filter((h) => h.from <= end && end < h.to).pop();
+        if (isLastRow && style && end < layout.text.length && visual.width < layout.columns) {
+          putCell(row, visual.width, { text: ' ', width: 1, sgr: style.sgr });
+        }
+      }
       let floor = 0;
       for (const c of here.sort((a, b) => a.x - b.x)) floor = paintCursor(row, c, visual?.width ?? 0, floor) + 1;
       lines.push(serialize(row).replace(/ +$/, ''));

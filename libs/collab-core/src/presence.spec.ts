@@ -1,0 +1,107 @@
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { PresenceRefusedError } from './errors';
+import { PresenceTable, nestsWithin } from './presence';
+
+const LIMITS = { maxStateBytes: 1024, maxDepth: 8, maxIdsPerPeer: 2 };
+
+/** An awareness update with these entries (y-protocols' format), states as JSON text. */
+function update(...entries: Array<[id: number, clock: number, json: string]>): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const [id, clock, json] of entries) {
+    encoding.writeVarUint(encoder, id);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, json);
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+describe('PresenceTable', () => {
+  let table: PresenceTable;
+  let relayed: Array<{ ids: number[]; origin: unknown }>;
+  const ann = { label: 'ann' };
+  const eve = { label: 'eve' };
+
+  beforeEach(() => {
+    relayed = [];
+    table = new PresenceTable(new Y.Doc(), LIMITS, (ids, origin) => relayed.push({ ids, origin }));
+  });
+  afterEach(() => table.destroy());
+
+  it('sets a state and relays it with its origin', () => {
+    table.apply(ann, update([10, 1, '{"user":{"name":"ann"}}']));
+    expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann' } });
+    expect(relayed).toEqual([{ ids: [10], origin: ann }]);
+  });
+
+  it('refuses a state larger than the limit, applying nothing', () => {
+    const big = JSON.stringify({ pad: 'x'.repeat(2000) });
+    expect(() => table.apply(ann, update([10, 1, '{}'], [11, 1, big]))).toThrow(PresenceRefusedError);
+    expect(table.size).toBe(0);
+  });
+
+  it('refuses a state nested deeper than the limit (it would overflow the stack of every later encoding)', () => {
+    expect(() => table.apply(ann, update([10, 1, '['.repeat(9) + ']'.repeat(9)]))).toThrow(/at most 8 deep/);
+    expect(() => table.apply(ann, update([10, 1, '['.repeat(8) + ']'.repeat(8)]))).not.toThrow();
+  });
+
+  it('refuses more presence ids from one connection than it may hold', () => {
+    table.apply(ann, update([1, 1, '{}'], [2, 1, '{}']));
+    expect(() => table.apply(ann, update([3, 1, '{}']))).toThrow(/at most 2 presence ids/);
+    table.apply(ann, update([1, 2, '{"renewed":true}']));
+    expect(table.awareness.getStates().get(1)).toEqual({ renewed: true });
+  });
+
+  it("sets aside another connection's id, so no one can show up under someone else's name or erase them", () => {
+    table.apply(ann, update([10, 1, '{"user":{"name":"ann"}}']));
+    expect(table.apply(eve, update([10, 5, '{"user":{"name":"eve"}}'])).contested).toEqual([10]);
+    expect(table.apply(eve, update([10, 6, 'null'])).contested).toEqual([10]);
+    expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann' } });
+    // Ann's next update still counts (her clock was not pushed ahead).
+    table.apply(ann, update([10, 2, '{"user":{"name":"ann 2"}}']));
+    expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann 2' } });
+  });
+
+  it('drops removals of ids nobody holds, and forgets an id once it is gone', () => {
+    const remembered = () => [...table.awareness.meta.keys()].filter((id) => id !== table.awareness.clientID).length;
+    for (let id = 100; id < 10_100; id++) table.apply(eve, update([id, 1, 'null']));
+    expect(remembered()).toBe(0);
+    for (let round = 0; round < 100; round++) {
+      table.apply(eve, update([round + 1, 1, '{}']));
+      table.apply(eve, update([round + 1, 2, 'null']));
+    }
+    expect(table.size).toBe(0);
+    expect(remembered()).toBe(0);
+  });
+
+  it('removes every state of a connection that leaves, and tells the others', () => {
+    table.apply(ann, update([1, 1, '{}'], [2, 1, '{}']));
+    relayed = [];
+    table.remove(ann);
+    expect(table.size).toBe(0);
+    expect(relayed).toEqual([{ ids: [1, 2], origin: ann }]);
+    // The ids are free again.
+    table.apply(eve, update([1, 5, '{}']));
+    expect(table.size).toBe(1);
+  });
+
+  it('encodes every state in parts no larger than asked', () => {
+    const peers = Array.from({ length: 6 }, (_, i) => ({ label: `p${i}` }));
+    peers.forEach((peer, i) => table.apply(peer, update([i + 1, 1, JSON.stringify({ pad: 'y'.repeat(900) })])));
+    const parts = table.encodeAll(2000);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.length <= 2000)).toBe(true);
+  });
+});
+
+describe('nestsWithin', () => {
+  it('measures arrays and objects iteratively, at any depth', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: [deep] };
+    expect(nestsWithin(deep, 16)).toBe(false);
+    expect(nestsWithin({ a: [1, { b: 2 }] }, 3)).toBe(true);
+    expect(nestsWithin({ a: [1, { b: 2 }] }, 2)).toBe(false);
+    expect(nestsWithin('text', 1)).toBe(true);
+  });
+});
