@@ -9,6 +9,6 @@ import type { KnownIssue } from './support/fuzz-target';
  * undecodable state vector, refused or pending updates not stored, presence left behind after a
  * reconnect or a refused AWARENESS update, pending structs sent to new clients, presence sent in
  * messages past maxFrameBytes) are fixed, each with its regression test in
- * apps/collab-server/test/message-handling.fuzz.spec.ts or libs/collab-core/src/collab-core.spec.ts.
+ * fuzz/test/message-handling.fuzz.spec.ts or libs/collab-core/src/collab-core.spec.ts.
  */
 export const MESSAGE_HANDLING_KNOWN_ISSUES: readonly KnownIssue[] = [];

@@ -1,20 +1,21 @@
 // CI's short runs of the message handling fuzz targets (fuzz/targets/message-handling.ts), and
-// one regression test per bug that fuzzing found in the server's message handling
-// (fuzz/known-issues.ts lists those not fixed yet; while a test below fails, fuzz runs count the
-// inputs that hit it instead of stopping). The long run is `npm run fuzz` (tools/fuzz.mjs). The
-// tests drive the real CollabCore through in-memory transports over a real DocumentStore
-// (fuzz/support/fuzz-server.ts), as the fuzzer does.
+// one regression test per bug that fuzzing found in the server's message handling before the
+// core had its own (newer ones are in libs/collab-core/src/collab-core.spec.ts; fuzz/known-issues.ts
+// lists those not fixed yet: while a test fails, fuzz runs count the inputs that hit it instead of
+// stopping). The long runs are `npm run fuzz` (tools/fuzz.mjs). The tests drive the real
+// CollabCore through in-memory transports over a real DocumentStore (fuzz/support/fuzz-server.ts),
+// as the fuzzer does.
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import type { SharedDocument } from '@collab/collab-core';
 import { decodeMessage, encodeMessageFrame, makeHello, MessageType, SyncType, type Message } from '@collab/collab-protocol';
 import { FrameDecoder } from '@collab/framing';
-import { assertFuzzTarget } from '../../../fuzz/support/fuzz-target';
-import { FuzzServer, type CleanClient } from '../../../fuzz/support/fuzz-server';
-import type { MemoryTransport } from '../../../fuzz/support/memory-transport';
-import { messageHandlingTarget, smallFramesTarget } from '../../../fuzz/targets/message-handling';
-import { FUZZ_TOKEN, MAIN_PROFILE } from '../../../fuzz/targets/message-handling-input';
+import { assertFuzzTarget } from '../support/fuzz-target';
+import { FuzzServer, type CleanClient } from '../support/fuzz-server';
+import type { MemoryTransport } from '../support/memory-transport';
+import { messageHandlingTarget, smallFramesTarget } from '../targets/message-handling';
+import { FUZZ_TOKEN, MAIN_PROFILE } from '../targets/message-handling-input';
 
 describe('message handling fuzzing', () => {
   it('answers or refuses 1,500 connections of valid, mutated and random frames, documents intact', async () => {
@@ -33,7 +34,11 @@ describe('message handling regressions found by fuzzing', () => {
 
   beforeEach(async () => {
     // Documents stay loaded while the tests look at them between connections.
-    server = await FuzzServer.start({ settings: { ...MAIN_PROFILE.settings, maxDocuments: 4, unloadAfterMs: 60_000 }, storage: 'files', compactBytes: 1 << 20 });
+    server = await FuzzServer.start({
+      settings: { ...MAIN_PROFILE.settings, maxDocuments: 4, unloadAfterMs: 60_000 },
+      storage: 'files',
+      compactBytes: 1 << 20,
+    });
   });
 
   afterEach(async () => {
@@ -256,7 +261,10 @@ describe('message handling regressions found by fuzzing', () => {
         expect(watcher.awareness!.getStates().has(doc.clientID)).toBe(true);
         transport.peerEnd();
         await server.settle();
-        expect({ session, server: (await document()).presence.awareness.getStates().has(doc.clientID) }).toEqual({ session, server: false });
+        expect({ session, server: (await document()).presence.awareness.getStates().has(doc.clientID) }).toEqual({
+          session,
+          server: false,
+        });
         expect({ session, watcher: watcher.awareness!.getStates().has(doc.clientID) }).toEqual({ session, watcher: false });
       }
     } finally {
