@@ -108,8 +108,6 @@ export async function runFuzzTarget<Input>(
           shrinking = true;
           try {
             await checker.check(input);
-          } catch (again) {
-            throw again;
           } finally {
             await recover();
           }
