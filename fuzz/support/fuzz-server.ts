@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { CollabCore, MemoryStorage, type Connection, type CoreSettings, type DocumentStorage, type SharedDocument } from '@collab/collab-core';
+import {
+  CollabCore,
+  MemoryStorage,
+  type Connection,
+  type CoreSettings,
+  type DocumentStorage,
+  type SharedDocument,
+} from '@collab/collab-core';
 import { CollabSession, MessageType, SyncType, decodeMessage, messageTypeName, type SessionEnd } from '@collab/collab-protocol';
 import { FrameDecoder, MAX_FRAME_BYTES_LIMIT } from '@collab/framing';
 import { DocumentStore, nodeFsOps, type FsOps } from '@collab/persistence';
@@ -85,7 +92,8 @@ export class FuzzServer {
     activity: () => this.pulse.count++,
     escaped: (error: unknown, where: string) => this.escapes.push({ error, where }),
     sent: (payload: Uint8Array) => {
-      if (payload.length > this.core.settings.maxFrameBytes) this.oversized.push(`${messageTypeName(payload[0])} of ${payload.length} bytes`);
+      if (payload.length > this.core.settings.maxFrameBytes)
+        this.oversized.push(`${messageTypeName(payload[0])} of ${payload.length} bytes`);
     },
   };
   // A backstop for what the transports do not see: a throw in a promise callback or a timer.
@@ -173,7 +181,8 @@ export class FuzzServer {
       clientWrote: (chunk) => {
         for (const payload of frames.write(chunk)) {
           const message = decodeMessage(payload);
-          if (message.type === MessageType.Sync && message.syncType !== SyncType.Step1) this.storage.genuine.add(Buffer.from(message.data).toString('hex'));
+          if (message.type === MessageType.Sync && message.syncType !== SyncType.Step1)
+            this.storage.genuine.add(Buffer.from(message.data).toString('hex'));
         }
       },
     });
@@ -239,9 +248,7 @@ export class FuzzServer {
 
   /** Opens every document the core used afresh from the closed storage, as a restarted server would load it. */
   async reload(): Promise<Map<string, Y.Doc>> {
-    const storage = this.dataDir
-      ? await DocumentStore.open({ dataDir: this.dataDir, onWarning: () => undefined })
-      : this.inner; // a MemoryStorage keeps its records after close()
+    const storage = this.dataDir ? await DocumentStore.open({ dataDir: this.dataDir, onWarning: () => undefined }) : this.inner; // a MemoryStorage keeps its records after close()
     const docs = new Map<string, Y.Doc>();
     try {
       for (const name of this.storage.records.keys()) {

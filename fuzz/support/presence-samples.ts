@@ -38,7 +38,10 @@ export function presenceStateArb(limits: { maxStateBytes: number; maxDepth: numb
       weight: 2,
       arbitrary: fc.record({
         kind: fc.constant('deep' as const),
-        depth: fc.oneof(fc.integer({ min: maxDepth - 2, max: maxDepth + 2 }), fc.constantFrom(64, 1_000, Math.floor(maxStateBytes / 2) + 1)),
+        depth: fc.oneof(
+          fc.integer({ min: maxDepth - 2, max: maxDepth + 2 }),
+          fc.constantFrom(64, 1_000, Math.floor(maxStateBytes / 2) + 1),
+        ),
       }),
     },
     {
@@ -48,8 +51,14 @@ export function presenceStateArb(limits: { maxStateBytes: number; maxDepth: numb
         bytes: fc.oneof(fc.integer({ min: maxStateBytes - 4, max: maxStateBytes + 4 }), fc.constantFrom(1_000, 2 * maxStateBytes)),
       }),
     },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('inflating' as const), count: fc.integer({ min: 1, max: Math.floor(maxStateBytes / 4) }) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.constantFrom('{not json', '', 'undefined', '[1,', '"\\ud800"') }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('inflating' as const), count: fc.integer({ min: 1, max: Math.floor(maxStateBytes / 4) }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.constantFrom('{not json', '', 'undefined', '[1,', '"\\ud800"') }),
+    },
   );
 }
 

@@ -59,7 +59,8 @@ export class RecordingStorage implements DocumentStorage {
     } else if (!sameContent(loaded, record.stored)) {
       this.failures.push(`${name}: loaded again, it holds ${JSON.stringify(loaded.getText(TEXT_NAME).toString())}, not what was stored`);
     }
-    if (inner.outsideEdit) this.failures.push(`${name}: the storage reports an outside edit of ${inner.outsideEdit.source} that nobody made`);
+    if (inner.outsideEdit)
+      this.failures.push(`${name}: the storage reports an outside edit of ${inner.outsideEdit.source} that nobody made`);
     record.loads++;
     return new RecordingDocument(inner, record, this);
   }
@@ -126,7 +127,9 @@ class RecordingDocument implements StoredDocument {
     try {
       Y.applyUpdate(stored, update);
     } catch (error) {
-      this.storage.failures.push(`${this.name}: an update handed to the storage cannot be applied to what was stored before: ${(error as Error).message}`);
+      this.storage.failures.push(
+        `${this.name}: an update handed to the storage cannot be applied to what was stored before: ${(error as Error).message}`,
+      );
     } finally {
       stored.off('update', note);
     }

@@ -82,14 +82,40 @@ export const docOpArb: fc.Arbitrary<DocOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 6 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('format' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 6 }), attributes: attributesArb }),
+    arbitrary: fc.record({
+      kind: fc.constant('format' as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: 6 }),
+      attributes: attributesArb,
+    }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('embed' as const), at: fc.nat(), value: fc.dictionary(keyArb, jsonLeafArb, { maxKeys: 2, noNullPrototype: true }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('embed' as const),
+      at: fc.nat(),
+      value: fc.dictionary(keyArb, jsonLeafArb, { maxKeys: 2, noNullPrototype: true }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('map-set' as const), key: keyArb, value: mapValueArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('map-delete' as const), key: keyArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('array-insert' as const), at: fc.nat(), values: fc.array(valueArb, { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('array-insert' as const),
+      at: fc.nat(),
+      values: fc.array(valueArb, { minLength: 1, maxLength: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('array-delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('nested' as const), key: keyArb, type: fc.constantFrom('text', 'array', 'map', 'xml', 'doc') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('nested' as const),
+      key: keyArb,
+      type: fc.constantFrom('text', 'array', 'map', 'xml', 'doc'),
+    }),
+  },
 );
 
 /** Arbitrary text edit: what a plain-text editor does (and all a client may send the server). */
@@ -108,14 +134,20 @@ export function bulkInsertArb(maxChars: number): fc.Arbitrary<DocOp> {
     at: fc.nat(),
     unit: fc.constantFrom('a', 'line\n', 'é', '€', '\u{1F600}', 'ab\u{1F600}'),
     // Mostly a few hundred characters (one frame of 1 KiB holds them), sometimes up to maxChars.
-    times: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: Math.min(250, maxChars) }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: maxChars }) }),
+    times: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: Math.min(250, maxChars) }) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: maxChars }) },
+    ),
   });
 }
 
 /** Arbitrary edit session: 1 to `maxTransactions` transactions of 1 to 4 edits (of `opArb`, any kind by default). */
 export function editSessionArb(maxTransactions = 4, opArb: fc.Arbitrary<DocOp> = docOpArb): fc.Arbitrary<EditSession> {
   return fc.record({
-    clientId: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 2 ** 32 - 1 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 3) }),
+    clientId: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 2 ** 32 - 1 }) },
+      { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 3) },
+    ),
     transactions: fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: maxTransactions }),
   });
 }

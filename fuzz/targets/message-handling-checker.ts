@@ -30,7 +30,14 @@ import {
   type HandlingProfile,
   type MessageHandlingInput,
 } from './message-handling-input';
-import { checkAnswers, checkAnswersAfterLeaving, expectedAnswers, needsMissingChanges, readOutput, type Expected } from './message-handling-oracle';
+import {
+  checkAnswers,
+  checkAnswersAfterLeaving,
+  expectedAnswers,
+  needsMissingChanges,
+  readOutput,
+  type Expected,
+} from './message-handling-oracle';
 
 /** Inputs sharing one server before it is replaced (and restarted, to check what it stored). */
 const EPOCH_INPUTS = 100;
@@ -170,7 +177,8 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
     const stray = server.core.documents.names.filter((name) => !held.has(name));
     if (stray.length) fail(`document ${stray.join(', ')} is still loaded after its last client left: its slot is taken for good`);
     await this.checkDocuments(server, observer, editor, primary, {
-      refusal: refusal?.type === MessageType.Error ? `ERROR ${refusal.code} (${refusal.message})` : left ? 'the client left early' : 'no ERROR',
+      refusal:
+        refusal?.type === MessageType.Error ? `ERROR ${refusal.code} (${refusal.message})` : left ? 'the client left early' : 'no ERROR',
       announced,
     });
   }
@@ -180,7 +188,9 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
   }
 
   stats(): Record<string, number> {
-    const errors = [...this.errors.entries()].sort(([a], [b]) => a - b).map(([code, n]): [string, number] => [`inputs answered with ERROR ${code}`, n]);
+    const errors = [...this.errors.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([code, n]): [string, number] => [`inputs answered with ERROR ${code}`, n]);
     return {
       'servers started': this.servers,
       'inputs whose client left early': this.leftEarly,
@@ -244,8 +254,11 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
     try {
       if (!verify) return;
       this.checkEscapes(server, 'while the server shut down');
-      const differ = [...(await server.reload())].filter(([name, doc]) => !sameContent(doc, server.storage.records.get(name)!.stored)).map(([name]) => name);
-      if (differ.length) fail(`after ${inputs} inputs, a restart loads ${differ.join(', ')} differently from what was appended to its storage`);
+      const differ = [...(await server.reload())]
+        .filter(([name, doc]) => !sameContent(doc, server.storage.records.get(name)!.stored))
+        .map(([name]) => name);
+      if (differ.length)
+        fail(`after ${inputs} inputs, a restart loads ${differ.join(', ')} differently from what was appended to its storage`);
     } finally {
       server.remove();
     }
@@ -286,12 +299,14 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
 
   private checkEscapes(server: FuzzServer, when: string): void {
     const [escape] = server.escapes;
-    if (escape) fail(`an exception escaped ${escape.where} ${when} (it would crash a real server): ${describeError(escape.error)}`, escape.error);
+    if (escape)
+      fail(`an exception escaped ${escape.where} ${when} (it would crash a real server): ${describeError(escape.error)}`, escape.error);
     const [error] = server.logger.errors;
     if (error) fail(`the server logged an [ERROR] ${when}: ${error}`);
     if (server.clientEscapes.length) fail(`a clean client's handler threw ${when}: ${describeError(server.clientEscapes[0])}`);
     const [oversized] = server.oversized;
-    if (oversized) fail(`the server sent a message past the maxFrameBytes of ${this.profile.settings.maxFrameBytes} it announced ${when}: ${oversized}`);
+    if (oversized)
+      fail(`the server sent a message past the maxFrameBytes of ${this.profile.settings.maxFrameBytes} it announced ${when}: ${oversized}`);
     const [failure] = server.storage.failures;
     if (failure) fail(`${failure} (found ${when})`);
   }
@@ -306,14 +321,17 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
       if (own !== held) fail(`the server holds ${held} as the presence of a well-behaved client that set ${own}`);
     }
     const others = [...states.keys()].filter((id) => id !== this.observer!.awareness!.clientID && id !== this.editor!.awareness!.clientID);
-    if (others.length > settings.maxPresenceIdsPerClient) fail(`one connection holds ${others.length} presence ids (at most ${settings.maxPresenceIdsPerClient})`);
+    if (others.length > settings.maxPresenceIdsPerClient)
+      fail(`one connection holds ${others.length} presence ids (at most ${settings.maxPresenceIdsPerClient})`);
     for (const [id, state] of states) {
-      if (depthOf(state) > settings.maxPresenceDepth) fail(`the presence of ${id} is nested ${depthOf(state)} deep (at most ${settings.maxPresenceDepth})`);
+      if (depthOf(state) > settings.maxPresenceDepth)
+        fail(`the presence of ${id} is nested ${depthOf(state)} deep (at most ${settings.maxPresenceDepth})`);
     }
     const warned = server.logger.warnings.some((line) => line.includes(`Client ${label} sent presence for id`));
     const refused = answers.some((m) => m.type === MessageType.Error);
     if (expected.contested && !refused && !warned) fail('presence for an id another connection holds was set aside without a [WARN] line');
-    if (warned && !expected.namesOthers) fail('a [WARN] line says the client sent presence for an id another connection holds, which it did not');
+    if (warned && !expected.namesOthers)
+      fail('a [WARN] line says the client sent presence for an id another connection holds, which it did not');
   }
 
   private async checkDocuments(
@@ -352,8 +370,10 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
         );
       }
       const { store } = shared.doc;
-      if (store.pendingStructs || store.pendingDs) fail(`${name} keeps changes aside (pending structs or deletions), after ${input.refusal}`);
-      if (shared.text.length > settings.maxDocumentChars) fail(`${name} holds ${shared.text.length} characters, past maxDocumentChars ${settings.maxDocumentChars}`);
+      if (store.pendingStructs || store.pendingDs)
+        fail(`${name} keeps changes aside (pending structs or deletions), after ${input.refusal}`);
+      if (shared.text.length > settings.maxDocumentChars)
+        fail(`${name} holds ${shared.text.length} characters, past maxDocumentChars ${settings.maxDocumentChars}`);
       const peers = name === FUZZ_DOCUMENT ? 2 : 1;
       if (shared.peerCount !== peers) fail(`${name} has ${shared.peerCount} peers after the client left (expected ${peers})`);
     }
@@ -378,7 +398,9 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
     }
     const sameAsServer = (doc: Y.Doc) => same(stateOf(doc), primaryState);
     if (!sameAsServer(observer.doc)) {
-      fail(`the observer's document differs from the server's: ${JSON.stringify(documentText(observer.doc))} vs ${JSON.stringify(primary.text)}`);
+      fail(
+        `the observer's document differs from the server's: ${JSON.stringify(documentText(observer.doc))} vs ${JSON.stringify(primary.text)}`,
+      );
     }
     // What a new client gets for its step 1 must be the server's document, in as many parts as
     // it takes: SYNC updates, then a step 2. A whole client session costs more than the rest of
@@ -388,7 +410,8 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
     this.mostParts = Math.max(this.mostParts, parts.length);
     const copy = newDoc();
     parts.forEach((payload, i) => {
-      if (payload.length > settings.maxFrameBytes) fail(`part ${i + 1} of ${parts.length} of the server's step 2 takes ${payload.length} bytes, past maxFrameBytes`);
+      if (payload.length > settings.maxFrameBytes)
+        fail(`part ${i + 1} of ${parts.length} of the server's step 2 takes ${payload.length} bytes, past maxFrameBytes`);
       const message = decodeMessage(payload);
       const last = i === parts.length - 1;
       if (message.type !== MessageType.Sync || message.syncType !== (last ? SyncType.Step2 : SyncType.Update)) {
@@ -397,12 +420,15 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
       Y.applyUpdate(copy, message.data);
     });
     if (!sameAsServer(copy)) {
-      fail(`the server's step 2 for a new client (${parts.length} parts) gives ${JSON.stringify(documentText(copy))}, the server holds ${JSON.stringify(primary.text)}`);
+      fail(
+        `the server's step 2 for a new client (${parts.length} parts) gives ${JSON.stringify(documentText(copy))}, the server holds ${JSON.stringify(primary.text)}`,
+      );
     }
     if (this.checked.length % this.profile.freshClientEvery !== 0) return;
     const fresh = await server.connectClean(FUZZ_DOCUMENT, 'fresh');
     try {
-      if (!sameAsServer(fresh.doc)) fail(`a fresh client syncs to ${JSON.stringify(documentText(fresh.doc))}, the server holds ${JSON.stringify(primary.text)}`);
+      if (!sameAsServer(fresh.doc))
+        fail(`a fresh client syncs to ${JSON.stringify(documentText(fresh.doc))}, the server holds ${JSON.stringify(primary.text)}`);
     } finally {
       fresh.close();
     }

@@ -36,7 +36,12 @@ export type HelloSpec =
 
 /** A frame a client could send, built from the input's edits; the oracle decides whether the server must take it. */
 export type ValidStep =
-  | { readonly kind: 'change'; readonly syncType: SyncType.Step2 | SyncType.Update; readonly source: 'transaction' | 'diff' | 'merged' | 'full'; readonly pick: number }
+  | {
+      readonly kind: 'change';
+      readonly syncType: SyncType.Step2 | SyncType.Update;
+      readonly source: 'transaction' | 'diff' | 'merged' | 'full';
+      readonly pick: number;
+    }
   | { readonly kind: 'step1'; readonly pick: number }
   | { readonly kind: 'awareness'; readonly state: Record<string, unknown> | null }
   | { readonly kind: 'awareness-entries'; readonly entries: readonly PresenceEntry[] }
@@ -76,7 +81,8 @@ export interface MessageHandlingInput {
 
 /** Whether a client built every frame as a client library would (no mutations, no random bytes); the oracle says whether the server may refuse them. */
 export function isGeneratedValid(input: MessageHandlingInput): boolean {
-  const built = (step: Step) => step.kind !== 'mutated-data' && step.kind !== 'mutated-payload' && step.kind !== 'message' && step.kind !== 'raw';
+  const built = (step: Step) =>
+    step.kind !== 'mutated-data' && step.kind !== 'mutated-payload' && step.kind !== 'message' && step.kind !== 'raw';
   return (input.hello.kind === 'valid' || input.hello.kind === 'long-name') && !input.streamMutations.length && input.steps.every(built);
 }
 
@@ -111,9 +117,19 @@ function helloBytes(hello: HelloSpec, settings: CoreSettings): Uint8Array | unde
     case 'other-document':
       return frame(encodeMessage(makeHello({ document: hello.document, clientName: 'other', token: FUZZ_TOKEN })));
     case 'fields':
-      return frame(encodeMessage({ type: MessageType.Hello, version: hello.version, document: hello.document, clientName: 'fields', token: hello.token }));
+      return frame(
+        encodeMessage({
+          type: MessageType.Hello,
+          version: hello.version,
+          document: hello.document,
+          clientName: 'fields',
+          token: hello.token,
+        }),
+      );
     case 'mutated':
-      return frame(mutateBytes(encodeMessage(makeHello({ document: FUZZ_DOCUMENT, clientName: 'mutant', token: FUZZ_TOKEN })), hello.mutations));
+      return frame(
+        mutateBytes(encodeMessage(makeHello({ document: FUZZ_DOCUMENT, clientName: 'mutant', token: FUZZ_TOKEN })), hello.mutations),
+      );
     case 'huge-header': {
       const header = Buffer.alloc(FRAME_HEADER_BYTES);
       header.writeUInt32BE(Math.min(2 ** 32 - 1, settings.maxHelloBytes + hello.excess), 0);
@@ -135,7 +151,10 @@ function validMessage(step: ValidStep, edits: EditResult, clientAwareness: () =>
       let data: Uint8Array;
       if (step.source === 'transaction') data = pick(edits.updates, step.pick) ?? Y.encodeStateAsUpdate(newDoc());
       else if (step.source === 'diff') data = Y.encodeStateAsUpdate(edits.doc, pick(edits.stateVectors, step.pick));
-      else if (step.source === 'merged') data = edits.updates.length ? Y.mergeUpdates(edits.updates.slice(step.pick % edits.updates.length)) : Y.encodeStateAsUpdate(edits.doc);
+      else if (step.source === 'merged')
+        data = edits.updates.length
+          ? Y.mergeUpdates(edits.updates.slice(step.pick % edits.updates.length))
+          : Y.encodeStateAsUpdate(edits.doc);
       else data = Y.encodeStateAsUpdate(edits.doc);
       return { type: MessageType.Sync, syncType: step.syncType, data };
     }
@@ -147,7 +166,8 @@ function validMessage(step: ValidStep, edits: EditResult, clientAwareness: () =>
       return { type: MessageType.Awareness, update: encodeAwarenessUpdate(awareness, [awareness.clientID]) };
     }
     case 'awareness-entries': {
-      const idOf = (id: PresenceId) => (id === 'own' ? context.clientId : id === 'observer' ? context.observerId : id === 'editor' ? context.editorId : id);
+      const idOf = (id: PresenceId) =>
+        id === 'own' ? context.clientId : id === 'observer' ? context.observerId : id === 'editor' ? context.editorId : id;
       return { type: MessageType.Awareness, update: encodePresenceEntries(step.entries, idOf) };
     }
     case 'foreign':
@@ -209,7 +229,10 @@ export function buildStream(input: MessageHandlingInput, context: StreamContext)
   const genuine = new Set<string>();
   try {
     const hello = helloBytes(input.hello, context.settings);
-    const pieces = [...(hello ? [hello] : []), ...input.steps.map((step) => frame(stepPayload(step, edits, clientAwareness, context, genuine)))];
+    const pieces = [
+      ...(hello ? [hello] : []),
+      ...input.steps.map((step) => frame(stepPayload(step, edits, clientAwareness, context, genuine))),
+    ];
     const stream = Buffer.concat(pieces);
     return { stream: input.streamMutations.length ? Buffer.from(mutateBytes(stream, input.streamMutations)) : stream, genuine };
   } finally {
@@ -218,7 +241,10 @@ export function buildStream(input: MessageHandlingInput, context: StreamContext)
   }
 }
 
-const stateArb = fc.option(fc.record({ user: fc.record({ name: fc.string({ maxLength: 8 }), color: fc.constantFrom('#30bced', '#ee6352') }) }), { nil: null, freq: 5 });
+const stateArb = fc.option(
+  fc.record({ user: fc.record({ name: fc.string({ maxLength: 8 }), color: fc.constantFrom('#30bced', '#ee6352') }) }),
+  { nil: null, freq: 5 },
+);
 
 function validStepArb(settings: CoreSettings): fc.Arbitrary<ValidStep> {
   const limits = { maxStateBytes: settings.maxPresenceBytes, maxDepth: settings.maxPresenceDepth };
@@ -241,13 +267,23 @@ function validStepArb(settings: CoreSettings): fc.Arbitrary<ValidStep> {
         // A few entries, or more than a connection may hold ids.
         entries: fc.oneof(
           { weight: 4, arbitrary: fc.array(presenceEntryArb(limits), { maxLength: 3 }) },
-          { weight: 1, arbitrary: fc.array(presenceEntryArb(limits), { minLength: settings.maxPresenceIdsPerClient, maxLength: settings.maxPresenceIdsPerClient + 3 }) },
+          {
+            weight: 1,
+            arbitrary: fc.array(presenceEntryArb(limits), {
+              minLength: settings.maxPresenceIdsPerClient,
+              maxLength: settings.maxPresenceIdsPerClient + 3,
+            }),
+          },
         ),
       }),
     },
     {
       weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('foreign' as const), syncType: fc.constantFrom(SyncType.Update as const, SyncType.Step2 as const), spec: foreignSpecArb }),
+      arbitrary: fc.record({
+        kind: fc.constant('foreign' as const),
+        syncType: fc.constantFrom(SyncType.Update as const, SyncType.Step2 as const),
+        spec: foreignSpecArb,
+      }),
     },
     { weight: 1, arbitrary: fc.constant({ kind: 'query-awareness' as const }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'ping' as const }) },
@@ -276,7 +312,11 @@ const helloArb: fc.Arbitrary<HelloSpec> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('fields' as const),
       version: fc.oneof(fc.constant(1), fc.nat({ max: 3 }), fc.maxSafeNat()),
-      document: fc.oneof(fc.constant(FUZZ_DOCUMENT), fc.string({ maxLength: 70 }), fc.constantFrom('.fuzz', '../fuzz-doc', 'fuzz/doc', 'x'.repeat(65), '')),
+      document: fc.oneof(
+        fc.constant(FUZZ_DOCUMENT),
+        fc.string({ maxLength: 70 }),
+        fc.constantFrom('.fuzz', '../fuzz-doc', 'fuzz/doc', 'x'.repeat(65), ''),
+      ),
       token: fc.oneof(fc.constant(FUZZ_TOKEN), fc.string({ maxLength: 12 })),
     }),
   },
@@ -297,13 +337,18 @@ export function inputArb(settings: CoreSettings, opArb: fc.Arbitrary<DocOp>): fc
   return fc.record({
     hello: helloArb,
     // Mostly what a plain-text editor sends; sometimes other types too, which the server refuses.
-    edits: fc.oneof({ weight: 4, arbitrary: editSessionArb(4, fc.oneof({ weight: 4, arbitrary: textOpArb }, { weight: 1, arbitrary: opArb })) }, { weight: 1, arbitrary: editSessionArb(4, opArb) }),
+    edits: fc.oneof(
+      { weight: 4, arbitrary: editSessionArb(4, fc.oneof({ weight: 4, arbitrary: textOpArb }, { weight: 1, arbitrary: opArb })) },
+      { weight: 1, arbitrary: editSessionArb(4, opArb) },
+    ),
     startFromServer: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     steps: fc.array(stepArb(settings), { maxLength: 8 }),
     streamMutations: fc.oneof({ weight: 9, arbitrary: fc.constant([] as Mutation[]) }, { weight: 1, arbitrary: mutationsArb(3) }),
     cuts: fc.array(fc.nat(), { maxLength: 8 }),
     pauses: fc.array(fc.nat({ max: 8 }), { maxLength: 4 }),
-    editorEdit: fc.option(fc.record({ afterChunk: fc.nat({ max: 8 }), ops: fc.array(textOpArb, { minLength: 1, maxLength: 3 }) }), { freq: 4 }),
+    editorEdit: fc.option(fc.record({ afterChunk: fc.nat({ max: 8 }), ops: fc.array(textOpArb, { minLength: 1, maxLength: 3 }) }), {
+      freq: 4,
+    }),
     leaveAfterChunk: fc.oneof({ weight: 11, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }),
   });
 }
@@ -344,7 +389,13 @@ export const MAIN_PROFILE: HandlingProfile = {
 
 /** The small-frame run: frames of 1 KiB and long pastes, so documents outgrow a frame many times over. */
 export const SMALL_FRAMES_PROFILE: HandlingProfile = {
-  settings: resolveCoreSettings({ ...COMMON_SETTINGS, maxFrameBytes: 1024, maxHelloBytes: 256, maxPresenceBytes: 512, maxDocumentChars: 12_000 }),
+  settings: resolveCoreSettings({
+    ...COMMON_SETTINGS,
+    maxFrameBytes: 1024,
+    maxHelloBytes: 256,
+    maxPresenceBytes: 512,
+    maxDocumentChars: 12_000,
+  }),
   storage: 'memory',
   freshClientEvery: 8,
 };

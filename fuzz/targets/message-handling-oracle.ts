@@ -5,7 +5,16 @@
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { TEXT_NAME, type CoreSettings } from '@collab/collab-core';
-import { ErrorCode, MessageType, ProtocolError, SyncType, checkHello, decodeMessage, messageTypeName, type Message } from '@collab/collab-protocol';
+import {
+  ErrorCode,
+  MessageType,
+  ProtocolError,
+  SyncType,
+  checkHello,
+  decodeMessage,
+  messageTypeName,
+  type Message,
+} from '@collab/collab-protocol';
 import { FrameDecoder, FrameTooLargeError, MAX_FRAME_BYTES_LIMIT } from '@collab/framing';
 import { fail } from '../support/fuzz-target';
 import type { MemoryTransport } from '../support/memory-transport';
@@ -70,7 +79,10 @@ const MAX_PRESENCE_OVERHEAD_BYTES = 64;
  * refuse it. A state is bounded as sent and as the server writes it on (parsed and written
  * again, `1E9` becomes `1000000000`), and must fit one message of maxFrameBytes.
  */
-function readPresence(update: Uint8Array, settings: CoreSettings): { entries: Array<{ id: number; state: unknown }>; mayRefuse?: string } | { refused: string } {
+function readPresence(
+  update: Uint8Array,
+  settings: CoreSettings,
+): { entries: Array<{ id: number; state: unknown }>; mayRefuse?: string } | { refused: string } {
   const entries: Array<{ id: number; state: unknown }> = [];
   let mayRefuse: string | undefined;
   try {
@@ -80,13 +92,18 @@ function readPresence(update: Uint8Array, settings: CoreSettings): { entries: Ar
       const id = decoding.readVarUint(decoder);
       decoding.readVarUint(decoder); // clock
       const json = decoding.readVarString(decoder);
-      if (Buffer.byteLength(json) > settings.maxPresenceBytes) return { refused: `a presence state of ${Buffer.byteLength(json)} bytes (at most ${settings.maxPresenceBytes})` };
+      if (Buffer.byteLength(json) > settings.maxPresenceBytes)
+        return { refused: `a presence state of ${Buffer.byteLength(json)} bytes (at most ${settings.maxPresenceBytes})` };
       const state: unknown = JSON.parse(json);
-      if (nestingDepth(state) > settings.maxPresenceDepth) return { refused: `a presence state nested ${nestingDepth(state)} deep (at most ${settings.maxPresenceDepth})` };
+      if (nestingDepth(state) > settings.maxPresenceDepth)
+        return { refused: `a presence state nested ${nestingDepth(state)} deep (at most ${settings.maxPresenceDepth})` };
       const written = Buffer.byteLength(JSON.stringify(state) ?? 'null');
-      if (written > settings.maxPresenceBytes) return { refused: `a presence state of ${written} bytes as written again (at most ${settings.maxPresenceBytes})` };
-      if (written > settings.maxFrameBytes - MIN_PRESENCE_OVERHEAD_BYTES) return { refused: `a presence state of ${written} bytes, which fits no frame` };
-      if (written > settings.maxFrameBytes - MAX_PRESENCE_OVERHEAD_BYTES) mayRefuse = `a presence state of ${written} bytes, which may not fit a frame`;
+      if (written > settings.maxPresenceBytes)
+        return { refused: `a presence state of ${written} bytes as written again (at most ${settings.maxPresenceBytes})` };
+      if (written > settings.maxFrameBytes - MIN_PRESENCE_OVERHEAD_BYTES)
+        return { refused: `a presence state of ${written} bytes, which fits no frame` };
+      if (written > settings.maxFrameBytes - MAX_PRESENCE_OVERHEAD_BYTES)
+        mayRefuse = `a presence state of ${written} bytes, which may not fit a frame`;
       entries.push({ id, state });
     }
   } catch (error) {
@@ -223,7 +240,8 @@ export function expectedAnswers(stream: Buffer, context: OracleContext): Expecte
         if (contested) expected.namesOthers = true;
         // One update naming more fresh ids than a connection may hold is refused whatever came
         // before; across updates it depends on which were taken (clocks), so only may be.
-        if (here.size > settings.maxPresenceIdsPerClient) refuse(`an AWARENESS update setting ${here.size} presence ids`, ErrorCode.ProtocolError);
+        if (here.size > settings.maxPresenceIdsPerClient)
+          refuse(`an AWARENESS update setting ${here.size} presence ids`, ErrorCode.ProtocolError);
         else if (introduced.size > settings.maxPresenceIdsPerClient) expected.mayRefuse.push(`${introduced.size} presence ids set in all`);
         else if (contested) expected.contested = true;
         break;
@@ -254,7 +272,9 @@ export function readOutput(transport: MemoryTransport, settings: CoreSettings): 
   try {
     for (const payload of decoder.write(Buffer.concat(transport.frames))) {
       if (payload.length > settings.maxFrameBytes) {
-        fail(`the server sent a frame of ${payload.length} bytes, past the maxFrameBytes of ${settings.maxFrameBytes} it announced (${messageTypeName(payload[0])})`);
+        fail(
+          `the server sent a frame of ${payload.length} bytes, past the maxFrameBytes of ${settings.maxFrameBytes} it announced (${messageTypeName(payload[0])})`,
+        );
       }
       messages.push(decodeMessage(payload));
     }
@@ -263,7 +283,15 @@ export function readOutput(transport: MemoryTransport, settings: CoreSettings): 
     fail(`the server sent bytes its own protocol library cannot read: ${error.message}`);
   }
   if (!decoder.idle) fail('the server sent part of a frame');
-  const serverTypes = [MessageType.Welcome, MessageType.Sync, MessageType.Awareness, MessageType.Error, MessageType.Ack, MessageType.Pong, MessageType.Flushed];
+  const serverTypes = [
+    MessageType.Welcome,
+    MessageType.Sync,
+    MessageType.Awareness,
+    MessageType.Error,
+    MessageType.Ack,
+    MessageType.Pong,
+    MessageType.Flushed,
+  ];
   for (const m of messages) if (!serverTypes.includes(m.type)) fail(`the server sent ${messageTypeName(m.type)}`);
   return messages;
 }
@@ -271,7 +299,13 @@ export function readOutput(transport: MemoryTransport, settings: CoreSettings): 
 /** The answers in a few words, for failure messages. */
 export function describeMessages(messages: readonly Message[]): string {
   return messages
-    .map((m) => (m.type === MessageType.Error ? `ERROR ${m.code} (${m.message})` : m.type === MessageType.Sync ? `SYNC ${m.syncType}` : messageTypeName(m.type)))
+    .map((m) =>
+      m.type === MessageType.Error
+        ? `ERROR ${m.code} (${m.message})`
+        : m.type === MessageType.Sync
+          ? `SYNC ${m.syncType}`
+          : messageTypeName(m.type),
+    )
     .join(', ');
 }
 
@@ -340,7 +374,8 @@ export function checkAnswers(
     fail(`a good HELLO must get WELCOME for ${expected.first.document} first; ${said()}`);
   }
   const join = messages[1];
-  if (join?.type !== MessageType.Sync || join.syncType !== SyncType.Step1) fail(`WELCOME must be followed by the server's sync step 1; ${said()}`);
+  if (join?.type !== MessageType.Sync || join.syncType !== SyncType.Step1)
+    fail(`WELCOME must be followed by the server's sync step 1; ${said()}`);
   const count = (predicate: (m: Message) => boolean) => messages.filter(predicate).length;
   const pongs = count((m) => m.type === MessageType.Pong);
   const step2s = count((m) => m.type === MessageType.Sync && m.syncType === SyncType.Step2);
@@ -348,7 +383,9 @@ export function checkAnswers(
   const awarenesses = count((m) => m.type === MessageType.Awareness);
   const acks = messages.flatMap((m) => (m.type === MessageType.Ack ? [m.count] : []));
   if (pongs > expected.pings || step2s > expected.step1s || flusheds > expected.flushes) {
-    fail(`more answers than questions: ${pongs} PONG for ${expected.pings} PING, ${step2s} step 2 for ${expected.step1s} step 1, ${flusheds} FLUSHED for ${expected.flushes} FLUSH`);
+    fail(
+      `more answers than questions: ${pongs} PONG for ${expected.pings} PING, ${step2s} step 2 for ${expected.step1s} step 1, ${flusheds} FLUSHED for ${expected.flushes} FLUSH`,
+    );
   }
   acks.forEach((n, i) => {
     if (n < 1 || n > expected.changes || (i > 0 && n <= acks[i - 1])) fail(`ACKs ${acks.join(', ')} for ${expected.changes} changes`);
@@ -358,7 +395,8 @@ export function checkAnswers(
     // changes the server lacks (ERROR 3), or an edit past the size limit (ERROR 10), may end
     // the conversation earlier.
     const allowed = [ErrorCode.ProtocolError, ErrorCode.DocumentTooLarge, ...(refusal?.codes ?? [])];
-    if (!allowed.includes(error.code)) fail(`ERROR ${error.code} after WELCOME (${error.message}); only ${allowed.join(', ')} can happen here`);
+    if (!allowed.includes(error.code))
+      fail(`ERROR ${error.code} after WELCOME (${error.message}); only ${allowed.join(', ')} can happen here`);
     if (options.valid && error.code !== ErrorCode.DocumentTooLarge) {
       // A well-formed update that needs changes the server lacks is refused (the server keeps nothing aside).
       const missing = error.code === ErrorCode.ProtocolError && error.message.includes(MISSING_CHANGES);
@@ -373,8 +411,10 @@ export function checkAnswers(
   if (step2s !== expected.step1s) fail(`${step2s} sync step 2 for ${expected.step1s} step 1`);
   if (flusheds !== expected.flushes) fail(`${flusheds} FLUSHED for ${expected.flushes} FLUSH`);
   // Nobody present, nothing to say: only the observer's document always has presence.
-  if (expected.first.document === options.primary && awarenesses < expected.queries) fail(`${awarenesses} AWARENESS for ${expected.queries} QUERY_AWARENESS`);
-  if (expected.changes && acks[acks.length - 1] !== expected.changes) fail(`ACKs ${acks.join(', ') || 'none'} for ${expected.changes} changes`);
+  if (expected.first.document === options.primary && awarenesses < expected.queries)
+    fail(`${awarenesses} AWARENESS for ${expected.queries} QUERY_AWARENESS`);
+  if (expected.changes && acks[acks.length - 1] !== expected.changes)
+    fail(`ACKs ${acks.join(', ') || 'none'} for ${expected.changes} changes`);
 }
 
 /** Checks what the server sent a client that left without waiting: whatever came is in order, and an ERROR is last. */
@@ -384,7 +424,8 @@ export function checkAnswersAfterLeaving(messages: Message[], transport: MemoryT
   const errorAt = messages.findIndex((m) => m.type === MessageType.Error);
   if (errorAt >= 0 && errorAt !== messages.length - 1) fail(`the server sent frames after its ERROR; ${said()}`);
   const first = messages[0];
-  if (first && first.type !== MessageType.Welcome && first.type !== MessageType.Error) fail(`the server's first frame was neither WELCOME nor ERROR; ${said()}`);
+  if (first && first.type !== MessageType.Welcome && first.type !== MessageType.Error)
+    fail(`the server's first frame was neither WELCOME nor ERROR; ${said()}`);
   const error = messages[errorAt] as Answer<MessageType.Error> | undefined;
   const never: number[] = [ErrorCode.StorageUnavailable, ErrorCode.Timeout, ErrorCode.ShuttingDown];
   if (error && never.includes(error.code)) fail(`a client that left got ERROR ${error.code} (${error.message})`);

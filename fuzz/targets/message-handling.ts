@@ -22,7 +22,8 @@ import { MAIN_PROFILE, SMALL_FRAMES_PROFILE, inputArb, type MessageHandlingInput
 /** The server's message handling: answers or ERROR and close, nothing escapes, documents stay whole and stored. */
 export const messageHandlingTarget: FuzzTarget<MessageHandlingInput> = {
   name: 'message-handling',
-  summary: 'HELLO then valid, mutated and random frames (real Yjs updates) through CollabCore.connect and an in-memory transport, over a DocumentStore',
+  summary:
+    'HELLO then valid, mutated and random frames (real Yjs updates) through CollabCore.connect and an in-memory transport, over a DocumentStore',
   input: inputArb(MAIN_PROFILE.settings, docOpArb),
   knownIssues: MESSAGE_HANDLING_KNOWN_ISSUES,
   open: async () => new MessageHandlingChecker(MAIN_PROFILE),
@@ -31,8 +32,12 @@ export const messageHandlingTarget: FuzzTarget<MessageHandlingInput> = {
 /** The same with 1 KiB frames and long pastes: states, step 2s and relays larger than a frame. */
 export const smallFramesTarget: FuzzTarget<MessageHandlingInput> = {
   name: 'small-frames',
-  summary: 'message-handling with 1 KiB frames, long pastes and memory storage: step 2 and relays in parts, every joiner gets the whole document',
-  input: inputArb(SMALL_FRAMES_PROFILE.settings, fc.oneof({ weight: 3, arbitrary: docOpArb }, { weight: 2, arbitrary: bulkInsertArb(900) })),
+  summary:
+    'message-handling with 1 KiB frames, long pastes and memory storage: step 2 and relays in parts, every joiner gets the whole document',
+  input: inputArb(
+    SMALL_FRAMES_PROFILE.settings,
+    fc.oneof({ weight: 3, arbitrary: docOpArb }, { weight: 2, arbitrary: bulkInsertArb(900) }),
+  ),
   knownIssues: MESSAGE_HANDLING_KNOWN_ISSUES,
   open: async () => new MessageHandlingChecker(SMALL_FRAMES_PROFILE),
 };

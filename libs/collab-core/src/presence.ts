@@ -67,7 +67,9 @@ function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[
       // (`1E20` is written 100000000000000000000): the limit holds for what is sent.
       const written = utf8.encode(JSON.stringify(state) ?? 'null').length;
       if (written > limits.maxStateBytes) {
-        throw new PresenceRefusedError(`A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${written} bytes was sent (as the server writes it).`);
+        throw new PresenceRefusedError(
+          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${written} bytes was sent (as the server writes it).`,
+        );
       }
       entries.push({ id, clock, json, state });
     }

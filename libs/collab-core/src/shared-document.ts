@@ -75,7 +75,10 @@ export class SharedDocument {
     private readonly options: SharedDocumentOptions,
   ) {
     // Each state must fit a message of its own (an AWARENESS message cannot be cut inside a state).
-    const maxStateBytes = Math.min(options.presence.maxStateBytes, options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES - PRESENCE_ENTRY_OVERHEAD_BYTES);
+    const maxStateBytes = Math.min(
+      options.presence.maxStateBytes,
+      options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES - PRESENCE_ENTRY_OVERHEAD_BYTES,
+    );
     this.presence = new PresenceTable(this.doc, { ...options.presence, maxStateBytes }, (ids, origin) => this.relayPresence(ids, origin));
   }
 
