@@ -2,6 +2,12 @@
 const path = require('node:path');
 
 const root = __dirname;
+
+// Every collab-server a test starts opens its web port too, 8090 unless told otherwise: tests that
+// run at once (and a server the developer runs) would fight over it. Any free port instead, for
+// every server the tests start, unless the test names one (this runs before Jest's workers start,
+// so they and the processes they spawn inherit it).
+process.env.COLLAB_WS_PORT ??= '0';
 const libs = ['cli', 'testing', 'framing', 'address', 'logging', 'persistence', 'collab-protocol', 'collab-core'];
 
 module.exports = {

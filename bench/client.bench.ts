@@ -138,7 +138,17 @@ async function main(): Promise<void> {
     const port = await freePort();
     server = spawn(
       process.execPath,
-      [join('dist', 'apps', 'collab-server', 'main.js'), '--port', String(port), '--data-dir', dir, '--log-level', 'error'],
+      [
+        join('dist', 'apps', 'collab-server', 'main.js'),
+        '--port',
+        String(port),
+        '--ws-port',
+        'off',
+        '--data-dir',
+        dir,
+        '--log-level',
+        'error',
+      ],
       {
         stdio: 'ignore',
       },

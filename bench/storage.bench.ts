@@ -142,6 +142,7 @@ async function writeThenKill(traceName: string, dataDir: string): Promise<number
 const LIMITS = {
   maxMessageBytes: 16 * 1024 * 1024,
   maxDocumentChars: 1024 * 1024 * 1024,
+  maxDocumentItems: 1024 * 1024 * 1024,
   presence: { maxStateBytes: 16 * 1024, maxDepth: 16, maxIdsPerPeer: 4 },
 };
 const PEER = { label: 'bench', send: () => undefined };

@@ -131,7 +131,19 @@ export async function runDiskFull(config: DiskFullConfig): Promise<DiskFullResul
     const logFd = openSync(join(config.runDir, 'diskfull-server.log'), 'a');
     server = spawn(
       process.execPath,
-      [config.serverScript, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--max-clients', '100'],
+      [
+        config.serverScript,
+        '--port',
+        String(port),
+        '--ws-port',
+        'off',
+        '--data-dir',
+        dataDir,
+        '--log-level',
+        'warn',
+        '--max-clients',
+        '100',
+      ],
       {
         stdio: ['ignore', logFd, logFd],
       },

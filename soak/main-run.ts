@@ -71,7 +71,13 @@ export async function runMain(config: MainRunConfig): Promise<MainRunResult> {
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const maxClients = config.clients + config.slowReaders + 50;
-  const pm2 = new Pm2Sandbox({ COLLAB_PORT: String(port), COLLAB_CWD: dataDir, LOG_LEVEL: 'warn', COLLAB_MAX_CLIENTS: String(maxClients) });
+  const pm2 = new Pm2Sandbox({
+    COLLAB_PORT: String(port),
+    COLLAB_WS_PORT: 'off',
+    COLLAB_CWD: dataDir,
+    LOG_LEVEL: 'warn',
+    COLLAB_MAX_CLIENTS: String(maxClients),
+  });
   const stopPm2 = onCleanup('PM2 sandbox', () => pm2.kill());
   const problems: string[] = [];
   const sampler = new RssSampler(5000);

@@ -1,7 +1,9 @@
-// Bundles each app (apps/NAME/src/main.ts) with esbuild into dist/apps/NAME/main.js.
+// Bundles each app (apps/NAME/src/main.ts) with esbuild into dist/apps/NAME/main.js, and each
+// browser app (apps/NAME/src/index.html: the web editor) into dist/apps/NAME/ (tools/build-web.mjs).
 // Runs on `npm ci` (postinstall) so the apps are ready for PM2 right after install,
 // and as each app's Nx `build` target: `node tools/build-apps.mjs NAME`.
 import { build } from 'esbuild';
+import { buildWebApp, isWebApp } from './build-web.mjs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,12 +11,17 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const wanted = process.argv.slice(2);
-const apps = (wanted.length ? wanted : readdirSync(join(root, 'apps'))).filter((name) =>
-  existsSync(join(root, 'apps', name, 'src', 'main.ts')),
+const apps = (wanted.length ? wanted : readdirSync(join(root, 'apps'))).filter(
+  (name) => existsSync(join(root, 'apps', name, 'src', 'main.ts')) || isWebApp(root, name),
 );
 
 for (const name of apps) {
   const started = Date.now();
+  if (isWebApp(root, name)) {
+    await buildWebApp(root, name);
+    console.log(`built dist/apps/${name}/ (web) in ${Date.now() - started} ms`);
+    continue;
+  }
   await build({
     entryPoints: [join(root, 'apps', name, 'src', 'main.ts')],
     outfile: join(root, 'dist', 'apps', name, 'main.js'),

@@ -20,6 +20,11 @@ if (run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) {
   console.error('type check failed');
   failedSteps++;
 }
+// The web editor's page is browser code (DOM types, no Node types): checked with its own settings.
+if (run('npx', ['tsc', '-p', 'apps/collab-web/tsconfig.json', '--noEmit']) !== 0) {
+  console.error('type check of the web editor failed');
+  failedSteps++;
+}
 // The layers (apps use libraries, libraries never apps, shipped code never test code) and the format.
 if (run('npx', ['eslint', '--max-warnings=0', '.']) !== 0) {
   console.error('lint failed (npx eslint .)');

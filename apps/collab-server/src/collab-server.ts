@@ -1,15 +1,32 @@
 // The collab daemon: the collab core over a data directory, reached through a dual-stack TCP
-// (or TLS) listener whose connections become TcpTransports.
+// (or TLS) listener whose connections become TcpTransports, and, on a second port, a web
+// listener (the web editor, and WebSocket clients as WsTransports on the same core).
 
 import type { Server, Socket } from 'node:net';
 import { createTcpServer, listenDualStack, type ListenResult } from '@collab/address';
 import { CollabCore, type CoreSettings } from '@collab/collab-core';
+import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
 import { DocumentStore, type FsOps } from '@collab/persistence';
 import { exposureWarning } from './exposure-warning';
 import { DEFAULT_WEB_PORT, TEXT_AFTER_SILENCE_MS } from './protocol-detection';
 import { TcpTextTransport } from './tcp-text-transport';
 import { TcpTransport } from './tcp-transport';
+import { describeOriginPolicy, type OriginPolicy } from './web/origin-policy';
+import { WebFiles } from './web/web-files';
+import { WebListener } from './web/web-listener';
+
+/** The web port: the web editor and the WebSocket endpoint for Yjs clients. */
+export interface WebPortOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Which pages may open a WebSocket (default: this server's own). */
+  origins: OriginPolicy;
+  /** Where the built web editor is (dist/apps/collab-web); without it pages answer 503. */
+  webRoot?: string;
+  /** Ping interval and longest silence towards a WebSocket client (default 15 s). */
+  keepAliveMs?: number;
+}
 
 /** Settings of a CollabServer: the core's limits (defaults where not given), plus where to listen and store. */
 export interface CollabServerOptions extends Partial<CoreSettings> {
@@ -23,6 +40,8 @@ export interface CollabServerOptions extends Partial<CoreSettings> {
   maxSendBufferBytes?: number;
   /** Log size past which a document is compacted (persistence default otherwise). */
   compactBytes?: number;
+  /** The web port; none when undefined. */
+  web?: WebPortOptions;
   /** The file system calls of the store; tests inject disk faults here (default: the real ones). */
   storageFs?: FsOps;
   /** How long a new connection may stay silent before it is taken as a plain-text client (default 300 ms). */
@@ -41,6 +60,9 @@ export class CollabServer {
   private readonly server: Server;
   private core: CollabCore | undefined;
   private listenResult: ListenResult | undefined;
+  private web: WebListener | undefined;
+  private webResult: ListenResult | undefined;
+  private webFiles: WebFiles | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: CollabServerOptions) {
@@ -62,8 +84,9 @@ export class CollabServer {
   /** Opens the data directory (taking its lock), loads `temp`, and listens; rejects with one sentence when it cannot. */
   async start(): Promise<ListenResult> {
     const { options } = this;
-    // The rest are the core's settings; the transport's own options are read in accept().
-    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, textAfterMs, webPort, logger, ...settings } = options;
+    // The rest are the core's settings; the transports' own options are read where they are made.
+    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, textAfterMs, webPort, logger, web, ...settings } =
+      options;
     void [maxSendBufferBytes, textAfterMs, webPort];
     const store = await DocumentStore.open({ dataDir, compactBytes, fs: storageFs, onWarning: (message) => logger.warn(message) });
     let core: CollabCore;
@@ -77,20 +100,31 @@ export class CollabServer {
     this.core = core;
     try {
       this.listenResult = await listenDualStack(this.server, { host: host ?? '::', port });
+      if (web) await this.startWeb(core, web);
     } catch (error) {
+      this.server.close();
       await core.close();
       throw error;
     }
     logger.info(`Server listening on port ${this.listenResult.port}`);
     logger.info(tls ? `TLS is on: ${tls.summary ?? 'certificate loaded'}` : 'TLS is off: connections are not encrypted');
-    const warning = exposureWarning(this.listenResult, { tls: tls !== undefined, token: Boolean(core.settings.token) });
-    if (warning) logger.warn(warning);
+    if (web) this.logWeb(web);
+    const security = { tls: tls !== undefined, token: Boolean(core.settings.token) };
+    for (const listening of [this.listenResult, this.webResult]) {
+      const warning = listening && exposureWarning(listening, security);
+      if (warning) logger.warn(warning);
+    }
     return this.listenResult;
   }
 
   /** The address actually listened on. */
   get address(): ListenResult | undefined {
     return this.listenResult;
+  }
+
+  /** The address the web port listens on, when it is on. */
+  get webAddress(): ListenResult | undefined {
+    return this.webResult;
   }
 
   /** The core: documents, sessions, the server's own edits. */
@@ -111,11 +145,44 @@ export class CollabServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const webClosed = this.web?.close();
       await this.core?.close();
       await serverClosed;
+      await webClosed;
       this.logger.info('Server shut down');
     })();
     return this.closing;
+  }
+
+  private async startWeb(core: CollabCore, web: WebPortOptions): Promise<void> {
+    const { options, logger } = this;
+    const files = web.webRoot ? WebFiles.load(web.webRoot) : undefined;
+    this.web = new WebListener(core, {
+      host: options.host ?? '::',
+      port: web.port,
+      tls: options.tls,
+      origins: web.origins,
+      files,
+      maxSendBufferBytes: options.maxSendBufferBytes ?? DEFAULT_MAX_SEND_BUFFER_BYTES,
+      handshakeTimeoutMs: core.settings.handshakeTimeoutMs,
+      keepAliveMs: web.keepAliveMs,
+      logger,
+    });
+    this.webResult = await this.web.listen();
+    this.webFiles = files;
+  }
+
+  private logWeb(web: WebPortOptions): void {
+    const { options, logger } = this;
+    const scheme = options.tls ? 'https' : 'http';
+    const port = this.webResult!.port;
+    logger.info(
+      `Web editor on port ${port}: ${scheme}://localhost:${port}/${DEFAULT_DOCUMENT}; WebSocket for Yjs clients at ${scheme === 'https' ? 'wss' : 'ws'}://HOST:${port}/NAME, from ${describeOriginPolicy(web.origins)}`,
+    );
+    if (!this.webFiles)
+      logger.warn(
+        `The web editor is not built (no index.html in ${web.webRoot ?? 'its directory'}: npm run build); its pages answer 503, WebSockets work`,
+      );
   }
 
   private accept(socket: Socket): void {
@@ -129,7 +196,7 @@ export class CollabServer {
       maxSendBufferBytes,
       logger: this.logger,
       textAfterMs: this.options.textAfterMs ?? TEXT_AFTER_SILENCE_MS,
-      webPort: this.options.webPort ?? DEFAULT_WEB_PORT,
+      webPort: this.options.webPort ?? this.webResult?.port ?? DEFAULT_WEB_PORT,
       onText: (first, replacing) => {
         const text = new TcpTextTransport(
           socket,

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { buildProgram, readSettings, SettingError } from './settings';
 import { CollabServer } from './collab-server';
 import { ExitCode, onShutdownSignal, runProgram, VERSION } from '@collab/cli';
@@ -38,6 +38,11 @@ void runProgram(program, process.argv, async () => {
     port: settings.port,
     dataDir: resolve(settings.dataDir),
     tls,
+    // The bundle is dist/apps/collab-server/main.js; the web editor is built beside it.
+    web:
+      settings.wsPort === undefined
+        ? undefined
+        : { port: settings.wsPort, origins: settings.origins, webRoot: join(__dirname, '..', 'collab-web') },
     logger,
   });
   try {

@@ -12,6 +12,7 @@ import {
 } from '@collab/collab-core';
 import { configureProgram, integerIn, port, secondsIn, VERSION } from '@collab/cli';
 import { parseLogLevel } from '@collab/logging';
+import { OriginListError, parseOriginPolicy, SAME_ORIGIN, type OriginPolicy } from './web/origin-policy';
 
 /** What the command line and the environment ask of collab-server. */
 export interface ServerSettings {
@@ -20,6 +21,10 @@ export interface ServerSettings {
   dataDir: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** The web port (web editor and WebSocket); undefined when off. */
+  wsPort?: number;
+  /** Which pages may open a WebSocket. */
+  origins: OriginPolicy;
   logLevel: string;
   /** The core's limits, checked (every one present). */
   core: CoreSettings;
@@ -50,6 +55,25 @@ const logLevel = (value: string) => {
   }
 };
 
+/** `--ws-port`: a port (0: any free one), or `off` (also `false`, `no`, `none`) for no web port. */
+const wsPort = (value: string): number | false => {
+  if (/^(off|false|no|none)$/i.test(value.trim())) return false;
+  try {
+    return port(value);
+  } catch {
+    throw new InvalidArgumentError('must be a port from 0 to 65535, or off.');
+  }
+};
+
+const originPolicy = (value: string): OriginPolicy => {
+  try {
+    return parseOriginPolicy(value);
+  } catch (error) {
+    if (!(error instanceof OriginListError)) throw error;
+    throw new InvalidArgumentError(`${error.message}.`);
+  }
+};
+
 /** The settings of collab-server, in the order --help lists them. */
 export const SERVER_SETTINGS: readonly SettingSpec[] = [
   {
@@ -59,6 +83,20 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     default: '::',
   },
   { flags: '--port <n>', env: 'COLLAB_PORT', description: 'TCP port (0: any free port)', default: 8080, parse: port },
+  {
+    flags: '--ws-port <n>',
+    env: 'COLLAB_WS_PORT',
+    description: 'web port: the web editor at /NAME and the WebSocket endpoint for Yjs clients (0: any free port; off: none)',
+    default: 8090,
+    parse: wsPort,
+  },
+  {
+    flags: '--allow-origin <origins>',
+    env: 'COLLAB_ALLOW_ORIGIN',
+    description: 'web pages from these origins (comma-separated, e.g. https://example.org; *: any) may open a WebSocket too',
+    defaultDescription: "only this server's own pages",
+    parse: originPolicy,
+  },
   {
     flags: '--data-dir <path>',
     env: 'COLLAB_DATA_DIR',
@@ -111,6 +149,13 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     core: 'maxDocuments',
   },
   {
+    flags: '--unload-after <seconds>',
+    env: 'COLLAB_UNLOAD_AFTER',
+    description: 'unload a document this long after its last client leaves (it then no longer counts against --max-documents)',
+    core: 'unloadAfterMs',
+    seconds: true,
+  },
+  {
     flags: '--max-edits-per-second <n>',
     env: 'COLLAB_MAX_EDITS_PER_SECOND',
     description: 'edits a second per client; past it the server reads from that client more slowly',
@@ -133,6 +178,13 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     env: 'COLLAB_MAX_LINE_BYTES',
     description: 'longest line a plain-text client (nc, telnet) may send; a longer one is refused with a line of error, not added',
     core: 'maxLineBytes',
+  },
+  {
+    flags: '--max-document-items <n>',
+    env: 'COLLAB_MAX_DOCUMENT_ITEMS',
+    description:
+      'most separate pieces of text (Yjs items, deleted ones too) in a document, about 0.6 KiB of memory each; an edit past it is refused (ERROR 10)',
+    core: 'maxDocumentItems',
   },
   {
     flags: '--max-presence-bytes <n>',
@@ -208,6 +260,8 @@ export function readSettings(program: Command): ServerSettings {
   }
   if (Boolean(values.tlsCert) !== Boolean(values.tlsKey))
     throw new SettingError('--tls-cert and --tls-key go together: give both or neither');
+  if (values.wsPort !== false && values.wsPort === values.port && values.port !== 0)
+    throw new SettingError(`--ws-port (COLLAB_WS_PORT) must differ from --port (COLLAB_PORT): both are ${String(values.port)}`);
   let resolved: CoreSettings;
   try {
     resolved = resolveCoreSettings({ ...core, serverName: `collab-server ${VERSION}` });
@@ -222,6 +276,8 @@ export function readSettings(program: Command): ServerSettings {
     dataDir: values.dataDir as string,
     tlsCert: values.tlsCert as string | undefined,
     tlsKey: values.tlsKey as string | undefined,
+    wsPort: values.wsPort === false ? undefined : (values.wsPort as number),
+    origins: (values.allowOrigin as OriginPolicy | undefined) ?? SAME_ORIGIN,
     logLevel: values.logLevel as string,
     core: resolved,
   };

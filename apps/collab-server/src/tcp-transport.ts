@@ -111,6 +111,9 @@ export class TcpTransport implements Transport {
       this.options.logger.warn(
         `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${socket.writableLength} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
       );
+      // Nothing more it sent is handled: the rest of a read could ask for the document again and again.
+      this.closing = true;
+      this.stopReading();
       socket.destroy();
     }
   }

@@ -97,6 +97,13 @@ export class ClientSession implements Connection, HostedSession {
   private readonly edits: TokenBucket;
   private readonly bytes: TokenBucket;
   private throttledUntil = 0;
+  /**
+   * While throttled no message is handled, not even one the transport had read already (one TCP
+   * read can hold thousands of small messages, each of which may ask for the whole document):
+   * they wait here, in order, until the budget has refilled.
+   */
+  private paused = false;
+  private backlog: Uint8Array[] = [];
   private lastRateLog = -Infinity;
   private lastContestLog = -Infinity;
   private readonly acks: boolean;
@@ -170,6 +177,14 @@ export class ClientSession implements Connection, HostedSession {
   receive(payload: Uint8Array): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.lastActivity = performance.now();
+    if (this.paused) {
+      this.backlog.push(payload);
+      return;
+    }
+    this.handle(payload);
+  }
+
+  private handle(payload: Uint8Array): void {
     if (!this.bytes.take(payload.length)) this.throttle('bytes', this.host.settings.maxBytesPerSecond);
     try {
       let message: Message;
@@ -193,6 +208,7 @@ export class ClientSession implements Connection, HostedSession {
   closed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.backlog = [];
     this.stopTimers();
     const document = this.document;
     this.document = undefined;
@@ -206,6 +222,8 @@ export class ClientSession implements Connection, HostedSession {
   private onHello(message: Message): void {
     clearTimeout(this.handshakeTimer);
     const { settings } = this.host;
+    // Named from here on, so that every refusal's log line says who was refused.
+    if (message.type === MessageType.Hello) this.clientName = displayName(message.clientName);
     const wait = settings.token ? this.host.authWaitMs(this) : 0;
     if (wait > 0) {
       return this.fail(
@@ -214,7 +232,6 @@ export class ClientSession implements Connection, HostedSession {
       );
     }
     const decision = checkHello(message, { token: settings.token });
-    if (message.type === MessageType.Hello) this.clientName = displayName(message.clientName);
     if (!decision.ok) {
       if (decision.code === ErrorCode.AuthFailed) {
         this.host.authResult(this, false);
@@ -247,14 +264,17 @@ export class ClientSession implements Connection, HostedSession {
         this.document = document;
         this.state = 'active';
         const { settings } = this.host;
-        if (welcome)
-          this.send(
-            encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })),
-          );
-        document.join(this);
-        const early = this.early;
-        this.early = [];
+        // A bug met while joining (encoding the presence of the others, say) closes this client
+        // like one met while handling its messages; thrown here it would reject a promise nobody
+        // holds, and the process would stop for everyone.
         try {
+          if (welcome)
+            this.send(
+              encodeMessage(makeWelcome({ server: settings.serverName, document: documentName, maxFrameBytes: settings.maxFrameBytes })),
+            );
+          document.join(this);
+          const early = this.early;
+          this.early = [];
           for (const m of early) if (this.state === 'active') this.onMessage(m);
         } catch (error) {
           this.internalError(error);
@@ -276,9 +296,11 @@ export class ClientSession implements Connection, HostedSession {
         return this.onChange(document, message.data);
       case MessageType.Awareness:
         return this.onAwareness(document, message.update);
-      case MessageType.QueryAwareness:
-        for (const payload of document.awarenessMessages()) this.send(payload);
-        return;
+      case MessageType.QueryAwareness: {
+        const answer = document.awarenessMessages();
+        for (const payload of answer) this.send(payload);
+        return this.chargeAnswer(answer);
+      }
       case MessageType.Ping:
         return this.send(encodeMessage({ type: MessageType.Pong }));
       case MessageType.Pong:
@@ -323,6 +345,18 @@ export class ClientSession implements Connection, HostedSession {
     }
     for (const payload of answer) this.send(payload);
     this.host.logger.info(`Sent current document to client ${this.label}`);
+    this.chargeAnswer(answer);
+  }
+
+  /**
+   * An answer counts against the client's byte budget like what it sends: a 5-byte request may
+   * ask for the whole document, and a client repeating it would otherwise keep the server busy
+   * encoding (and its output growing) at no cost to itself.
+   */
+  private chargeAnswer(payloads: readonly Uint8Array[]): void {
+    let bytes = 0;
+    for (const payload of payloads) bytes += payload.length;
+    if (bytes > 0 && !this.bytes.take(bytes)) this.throttle('bytes', this.host.settings.maxBytesPerSecond);
   }
 
   private onAwareness(document: SharedDocument, update: Uint8Array): void {
@@ -349,12 +383,16 @@ export class ClientSession implements Connection, HostedSession {
       stored = document.applyChange(this, update);
     } catch (error) {
       if (!(error instanceof UpdateRefusedError)) throw error;
+      const { settings } = this.host;
       this.host.logger.warn(
         error.reason === 'too-large'
-          ? `Refused an edit of client ${this.label}: document ${document.name} would pass ${this.host.settings.maxDocumentChars} characters`
-          : `Refused an edit of client ${this.label} to ${document.name}: ${error.message}`,
+          ? `Refused an edit of client ${this.label}: document ${document.name} would pass ${settings.maxDocumentChars} characters`
+          : error.reason === 'too-many-items'
+            ? `Refused an edit of client ${this.label}: document ${document.name} would pass ${settings.maxDocumentItems} items`
+            : `Refused an edit of client ${this.label} to ${document.name}: ${error.message}`,
       );
-      return this.fail(error.reason === 'too-large' ? ErrorCode.DocumentTooLarge : ErrorCode.ProtocolError, error.message);
+      const tooLarge = error.reason === 'too-large' || error.reason === 'too-many-items';
+      return this.fail(tooLarge ? ErrorCode.DocumentTooLarge : ErrorCode.ProtocolError, error.message);
     }
     stored.then(
       () => {
@@ -402,12 +440,27 @@ export class ClientSession implements Connection, HostedSession {
     this.throttledUntil = until;
     if (now - this.lastRateLog >= REPEAT_LOG_INTERVAL_MS) {
       this.lastRateLog = now;
-      this.host.logger.warn(`Client ${this.label} sends more than ${limit} ${what} a second; reading from it more slowly`);
+      const does = what === 'bytes' ? 'sends or asks for' : 'sends';
+      this.host.logger.warn(`Client ${this.label} ${does} more than ${limit} ${what} a second; reading from it more slowly`);
     }
+    this.paused = true;
     this.transport.pause();
-    setTimeout(() => {
-      if (performance.now() >= this.throttledUntil - 1 && this.state !== 'closing' && this.state !== 'closed') this.transport.resume();
-    }, wait).unref?.();
+    setTimeout(() => this.unpause(), wait).unref?.();
+  }
+
+  /** The budget has refilled: handles what waited, in order, and reads again unless that throttles anew. */
+  private unpause(): void {
+    if (this.ending) return;
+    if (performance.now() < this.throttledUntil - 1) return; // a later throttle has its own timer
+    this.paused = false;
+    // Each message handled may throttle again, or end the session.
+    while (this.backlog.length > 0 && !this.paused && !this.ending) this.handle(this.backlog.shift()!);
+    if (!this.paused && !this.ending) this.transport.resume();
+  }
+
+  /** Whether the session is closing or closed (read afresh: handling a message can end it). */
+  private get ending(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
   }
 
   private armIdleTimer(delayMs: number): void {

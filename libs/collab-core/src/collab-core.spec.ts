@@ -10,6 +10,14 @@ import { MemoryTransport, captureLogger } from './testing';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await tick();
 }
@@ -128,6 +136,79 @@ describe('CollabCore', () => {
     expect(textOf(got[2]!).length).toBe('from annfrom bob'.length);
   });
 
+  it('stores nothing for a change that changes nothing (an empty step 2, an update sent twice), and ACKs it after the changes before it', async () => {
+    const { core, storage } = await startCore();
+    const a = await join(core, { document: 'looked-at' });
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step2, data: Y.encodeStateAsUpdate(new Y.Doc()) });
+    await settle();
+    expect(a.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    expect(storage.records.has('looked-at')).toBe(false);
+    const update = textUpdate('once');
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: update });
+    await settle();
+    // Changes stored by one commit are acknowledged by one ACK of the last.
+    expect(a.transport.sent.filter((m) => m.type === MessageType.Ack).at(-1)).toEqual({ type: MessageType.Ack, count: 3 });
+    expect(storage.records.get('looked-at')?.updates).toHaveLength(1);
+  });
+
+  it('counts answers against the byte budget: a client repeating sync step 1 is slowed, and what it sent meanwhile waits, in order', async () => {
+    const { core, lines } = await startCore({ maxBytesPerSecond: 1024 });
+    await core.edit('temp', 'file', (text) => text.insert(0, 'x'.repeat(3000)));
+    const a = await join(core); // its first answer (3 KB) already leaves it 1 KB in debt
+    const stepTwos = () => a.transport.sent.filter((m) => m.type === MessageType.Sync && m.syncType === SyncType.Step2).length;
+    expect(stepTwos()).toBe(1);
+    expect(a.transport.paused).toBe(true);
+    for (let i = 0; i < 10; i++)
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Step1, data: Y.encodeStateVector(new Y.Doc()) });
+    a.transport.deliver({ type: MessageType.Ping });
+    await settle();
+    expect(stepTwos()).toBe(1); // none handled while paused
+    await waitUntil(() => stepTwos() === 2, 3000);
+    expect(a.transport.paused).toBe(true); // the second answer put it in debt again
+    expect(a.transport.sent.some((m) => m.type === MessageType.Pong)).toBe(false); // the PING waits behind the requests
+    expect(lines.some((l) => /\[WARN\] Client ann \(127\.0\.0\.1:\d+\) sends or asks for more than 1024 bytes a second/.test(l))).toBe(
+      true,
+    );
+  });
+
+  it('refuses with ERROR 10 an edit that would give the document more items than maxDocumentItems, however few its characters', async () => {
+    const { core, storage, lines } = await startCore({ maxDocumentItems: 20 });
+    const a = await join(core, { name: 'ann' });
+    const doc = new Y.Doc();
+    doc.clientID = 5;
+    const text = doc.getText(TEXT_NAME);
+    const send = (change: () => void) => {
+      const before = Y.encodeStateVector(doc);
+      change();
+      a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: Y.encodeStateAsUpdate(doc, before) });
+    };
+    // Ten characters, each typed before the last: ten items that cannot merge.
+    send(() => {
+      for (let i = 0; i < 10; i++) text.insert(0, 'x');
+    });
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    // A run typed in one go is one item: fine. A deletion adds none: fine even at the limit.
+    send(() => text.insert(text.length, 'y'.repeat(1000)));
+    send(() => text.delete(0, 1));
+    await settle();
+    expect(errorOf(a.transport.sent)).toBeUndefined();
+    send(() => {
+      for (let i = 0; i < 15; i++) text.insert(0, 'z');
+    });
+    await settle();
+    const error = errorOf(a.transport.sent);
+    expect(error?.code).toBe(ErrorCode.DocumentTooLarge);
+    expect(error?.message).toMatch(/at most 20 separate pieces of text/);
+    expect(
+      lines.some((l) => /^\[WARN\] Refused an edit of client ann \(127\.0\.0\.1:\d+\): document temp would pass 20 items/.test(l)),
+    ).toBe(true);
+    expect(storage.load('temp').getText(TEXT_NAME).toString()).toBe('x'.repeat(9) + 'y'.repeat(1000));
+    const b = await join(core, { name: 'bob' });
+    expect(errorOf(b.transport.sent)).toBeUndefined();
+  });
+
   it('answers FLUSH with FLUSHED once the plain-text copy is written', async () => {
     const { core, storage } = await startCore();
     const { transport } = await join(core);
@@ -238,7 +319,8 @@ describe('CollabCore', () => {
     const elsewhere = await join(core, { token: 'right', address: '::1' });
     expect(errorOf(elsewhere.transport.sent)).toBeUndefined();
     await settle();
-    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[WARN\] Wrong token from eve \(127\.0\.0\.1:\d+\); 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true); // The refusal while it waits names the client too.
+    expect(lines.some((l) => /^\[WARN\] Sent ERROR 2 to client eve \(127\.0\.0\.1:\d+\): Too many wrong tokens/.test(l))).toBe(true);
   });
 
   it('tells a client with no token that the server needs one', async () => {
@@ -249,6 +331,41 @@ describe('CollabCore', () => {
       code: ErrorCode.AuthFailed,
       message: 'Authentication failed: this server needs a token, and none was sent.',
     });
+  });
+
+  it('checks a token for transports that carry it themselves, with the same back-off as HELLO', async () => {
+    const { core, lines } = await startCore({ token: 'right', authFailuresAllowed: 1 });
+    const remote = { remoteAddress: '127.0.0.1', remoteLabel: '127.0.0.1:5000' };
+    expect(core.checkToken(remote, 'right')).toEqual({ ok: true });
+    expect(core.checkToken(remote, undefined)).toMatchObject({ ok: false, reason: 'missing' });
+    expect(core.checkToken(remote, 'wrong')).toMatchObject({ ok: false, reason: 'wrong' });
+    // Two failures with one allowed: the address must wait, even with the right token, and HELLO too.
+    expect(core.checkToken(remote, 'right')).toMatchObject({ ok: false, reason: 'wait', waitMs: expect.any(Number) });
+    const hello = connect(core);
+    hello.deliver(makeHello({ document: 'temp', clientName: 'eve', token: 'right' }));
+    expect(hello.refusal?.message).toMatch(/Too many wrong tokens from 127\.0\.0\.1/);
+    expect(core.checkToken({ remoteAddress: '::1', remoteLabel: '[::1]:5000' }, 'right')).toEqual({ ok: true });
+    expect(lines.some((l) => /^\[WARN\] Wrong token from 127\.0\.0\.1:5000; 127\.0\.0\.1 must wait \d+ s/.test(l))).toBe(true);
+  });
+
+  it('lets any token through when the server has none', async () => {
+    const { core } = await startCore();
+    expect(core.checkToken({ remoteAddress: '127.0.0.1', remoteLabel: '127.0.0.1:5000' }, undefined)).toEqual({ ok: true });
+  });
+
+  it('starts a session joined by the transport: no HELLO, no WELCOME, no ACK unless asked', async () => {
+    const { core } = await startCore();
+    const quiet = new MemoryTransport();
+    quiet.connection = core.connect(quiet, { join: { document: 'web', clientName: 'ann' }, acks: false });
+    const acking = new MemoryTransport();
+    acking.connection = core.connect(acking, { join: { document: 'web', clientName: 'bob' }, acks: true });
+    await settle();
+    expect(quiet.sent[0]).toMatchObject({ type: MessageType.Sync, syncType: SyncType.Step1 });
+    expect(quiet.sent.some((m) => m.type === MessageType.Welcome)).toBe(false);
+    for (const t of [quiet, acking]) t.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('x') });
+    await settle();
+    expect(quiet.sent.some((m) => m.type === MessageType.Ack)).toBe(false);
+    expect(acking.sent).toContainEqual({ type: MessageType.Ack, count: 1 });
   });
 
   it('tells a client the storage failed without the server paths, and logs the details', async () => {
@@ -281,6 +398,29 @@ describe('CollabCore', () => {
     b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
     await settle();
     expect(b.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+  });
+
+  it('closes a joiner whose join trips a bug, logs it, and keeps serving the others', async () => {
+    const { core, lines } = await startCore();
+    const a = await join(core, { name: 'ann' });
+    const document = await core.documents.loaded('temp');
+    const original = document!.join.bind(document);
+    document!.join = () => {
+      throw new TypeError('a bug in join');
+    };
+    const b = connect(core);
+    b.deliver(makeHello({ document: 'temp', clientName: 'bob' }));
+    await settle();
+    document!.join = original;
+    expect(errorOf(b.sent)?.code).toBe(ErrorCode.ProtocolError);
+    expect(
+      lines.some((l) => l.startsWith('[ERROR] Internal error while handling a message from client bob') && l.includes('a bug in join')),
+    ).toBe(true);
+    a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('still here') });
+    await settle();
+    expect(a.transport.sent.at(-1)).toEqual({ type: MessageType.Ack, count: 1 });
+    const c = await join(core, { name: 'cid' });
+    expect(errorOf(c.transport.sent)).toBeUndefined();
   });
 
   it('applies, stores, relays and logs an edit made by the server itself', async () => {

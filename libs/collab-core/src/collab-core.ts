@@ -3,7 +3,7 @@
 // server's own edits. Transports (TCP, WebSocket, in-memory in tests) hand it connections with
 // connect(); storages (files, memory, Redis) keep the documents.
 
-import { DEFAULT_DOCUMENT, ErrorCode } from '@collab/collab-protocol';
+import { DEFAULT_DOCUMENT, ErrorCode, tokensMatch } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
 import type * as Y from 'yjs';
 import { AuthThrottle } from './auth-throttle';
@@ -47,6 +47,19 @@ export interface TextSessionOptions {
   replacing?: Connection;
 }
 
+/** A transport's token check (checkToken): let in, or refused and why. */
+export type TokenCheck =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** `missing`: none was sent; `wrong`: it does not match; `wait`: the address sent too many wrong ones and must wait. */
+      readonly reason: 'missing' | 'wrong' | 'wait';
+      /** A sentence for the client. */
+      readonly message: string;
+      /** For `wait`: how long, in milliseconds. */
+      readonly waitMs?: number;
+    };
+
 /** Documents, sessions and admission of one collab server. */
 export class CollabCore implements SessionHost {
   readonly settings: CoreSettings;
@@ -81,6 +94,7 @@ export class CollabCore implements SessionHost {
         document: {
           maxMessageBytes: settings.maxFrameBytes,
           maxDocumentChars: settings.maxDocumentChars,
+          maxDocumentItems: settings.maxDocumentItems,
           presence: {
             maxStateBytes: settings.maxPresenceBytes,
             maxDepth: settings.maxPresenceDepth,
@@ -180,6 +194,32 @@ export class CollabCore implements SessionHost {
   }
 
   /**
+   * The token check for transports that carry the token themselves (a WebSocket's URL), before
+   * they connect() a session that joins without HELLO: constant-time, with the same per-address
+   * back-off after wrong tokens as HELLO's (a missing token counts as a wrong one). Always ok
+   * when the server has no token. `remote` is the transport-to-be: its address and log label.
+   */
+  checkToken(remote: { readonly remoteAddress: string; readonly remoteLabel: string }, presented: string | undefined): TokenCheck {
+    const expected = this.settings.token;
+    if (!expected) return { ok: true };
+    const address = remote.remoteAddress;
+    const waitMs = this.auth.waitMs(address);
+    if (waitMs > 0)
+      return {
+        ok: false,
+        reason: 'wait',
+        waitMs,
+        message: `Too many wrong tokens from ${address}; try again in ${Math.ceil(waitMs / 1000)} s.`,
+      };
+    const ok = presented !== undefined && presented !== '' && tokensMatch(presented, expected);
+    this.noteToken(address, remote.remoteLabel, ok);
+    if (ok) return { ok: true };
+    return presented
+      ? { ok: false, reason: 'wrong', message: 'Authentication failed: the token is wrong.' }
+      : { ok: false, reason: 'missing', message: 'Authentication failed: this server needs a token, and none was sent.' };
+  }
+
+  /**
    * An edit by the server itself (an outside edit of NAME.txt, a restore, an import): applied,
    * stored, relayed to every client and logged like a client's, under `originLabel` (`file`).
    */
@@ -218,12 +258,7 @@ export class CollabCore implements SessionHost {
   }
 
   authResult(session: HostedSession, ok: boolean): void {
-    const address = session.transport.remoteAddress;
-    if (ok) return this.auth.succeeded(address);
-    this.auth.failed(address);
-    const wait = this.auth.waitMs(address);
-    if (wait > 0)
-      this.logger.warn(`Wrong token from ${session.label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
+    this.noteToken(session.transport.remoteAddress, session.label, ok);
   }
 
   acquireDocument(name: string): Promise<SharedDocument> {
@@ -285,6 +320,14 @@ export class CollabCore implements SessionHost {
     } finally {
       this.retiring = undefined;
     }
+  }
+
+  /** Records a right or wrong token from `address` (the back-off), warning once it must wait. */
+  private noteToken(address: string, label: string, ok: boolean): void {
+    if (ok) return this.auth.succeeded(address);
+    this.auth.failed(address);
+    const wait = this.auth.waitMs(address);
+    if (wait > 0) this.logger.warn(`Wrong token from ${label}; ${address} must wait ${Math.ceil(wait / 1000)} s before its next try`);
   }
 
   /** Bounds the connections still waiting for their HELLO: past the limit the oldest goes. */

@@ -46,7 +46,9 @@ export type UpdateRefusal =
   /** It changes something other than the document's text (another shared type, binary or JSON content, ...). */
   | 'not-text'
   /** It would make the text longer than maxDocumentChars. */
-  | 'too-large';
+  | 'too-large'
+  /** It would give the document more items (Yjs's pieces of text, deleted ones too) than maxDocumentItems. */
+  | 'too-many-items';
 
 /** A client's update was refused; see `reason`. */
 export class UpdateRefusedError extends CollabCoreError {

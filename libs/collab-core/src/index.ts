@@ -1,5 +1,5 @@
 export { CollabCore, DefaultDocumentError } from './collab-core';
-export type { CollabCoreOptions, TextSessionOptions } from './collab-core';
+export type { CollabCoreOptions, TextSessionOptions, TokenCheck } from './collab-core';
 export { ClientSession } from './client-session';
 export type { SessionOptions, SessionHost, HostedSession } from './client-session';
 export { PlainTextSession, PLAIN_TEXT_CLIENT_NAME, UNTERMINATED_LINE_MS } from './plain-text-session';

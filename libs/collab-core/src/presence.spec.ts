@@ -63,6 +63,16 @@ describe('PresenceTable', () => {
     expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann 2' } });
   });
 
+  it("drops quietly another connection's state sent back no newer than it is (y-websocket's provider echoes every presence)", () => {
+    table.apply(ann, update([10, 3, '{"user":{"name":"ann"}}']));
+    relayed = [];
+    expect(table.apply(eve, update([10, 3, '{"user":{"name":"ann"}}']))).toEqual({ contested: [] });
+    expect(table.apply(eve, update([10, 2, '{"user":{"name":"old"}}']))).toEqual({ contested: [] });
+    expect(table.apply(eve, update([10, 4, '{"user":{"name":"eve"}}']))).toEqual({ contested: [10] });
+    expect(table.awareness.getStates().get(10)).toEqual({ user: { name: 'ann' } });
+    expect(relayed).toEqual([]);
+  });
+
   it('drops removals of ids nobody holds, and forgets an id once it is gone', () => {
     const remembered = () => [...table.awareness.meta.keys()].filter((id) => id !== table.awareness.clientID).length;
     for (let id = 100; id < 10_100; id++) table.apply(eve, update([id, 1, 'null']));
@@ -73,6 +83,18 @@ describe('PresenceTable', () => {
     }
     expect(table.size).toBe(0);
     expect(remembered()).toBe(0);
+  });
+
+  it('applies the removal of its own id in an update that also holds removals of ids nobody holds', () => {
+    table.apply(ann, update([10, 1, '{}']));
+    relayed = [];
+    const ids = Array.from({ length: 1000 }, (_, i) => [5000 + i, 1, 'null'] as [number, number, string]);
+    table.apply(ann, update(...ids.slice(0, 500), [10, 2, 'null'], ...ids.slice(500)));
+    expect(table.size).toBe(0);
+    expect(relayed).toEqual([{ ids: [10], origin: ann }]);
+    // A state written as JSON that is not exactly `null` is read like any other.
+    table.apply(ann, update([11, 1, ' null '], [12, 1, '{"a":1}']));
+    expect([...table.awareness.getStates().keys()].filter((id) => id !== table.awareness.clientID)).toEqual([12]);
   });
 
   it('removes every state of a connection that leaves, and tells the others', () => {

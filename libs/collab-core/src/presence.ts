@@ -44,21 +44,51 @@ export function nestsWithin(value: unknown, limit: number): boolean {
   return true;
 }
 
-/** The entries of an awareness update, checked against the limits; throws PresenceRefusedError. */
-function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[] {
+/** The entries of an awareness update that were kept, and how many it held. */
+interface ReadEntries {
+  entries: PresenceEntry[];
+  total: number;
+}
+
+/** Whether the next varString of `decoder` is exactly `null` (a removal); if so it is consumed. */
+function readNullState(decoder: decoding.Decoder): boolean {
+  const { arr, pos } = decoder;
+  // varUint 4, then the four bytes of "null".
+  if (arr[pos] === 4 && arr[pos + 1] === 0x6e && arr[pos + 2] === 0x75 && arr[pos + 3] === 0x6c && arr[pos + 4] === 0x6c) {
+    decoder.pos = pos + 5;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The entries of an awareness update, checked against the limits; throws PresenceRefusedError.
+ * A removal (`null` state) for which `keepRemoval(id)` is false is skipped as it is read, without
+ * decoding or allocating anything: an update can hold hundreds of thousands of them.
+ */
+function readEntries(update: Uint8Array, limits: PresenceLimits, keepRemoval: (id: number) => boolean): ReadEntries {
   const entries: PresenceEntry[] = [];
+  let total = 0;
   try {
     const decoder = decoding.createDecoder(update);
-    const count = decoding.readVarUint(decoder);
-    for (let i = 0; i < count; i++) {
+    total = decoding.readVarUint(decoder);
+    for (let i = 0; i < total; i++) {
       const id = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
-      const json = decoding.readVarString(decoder);
-      if (json.length > limits.maxStateBytes || utf8.encode(json).length > limits.maxStateBytes) {
+      if (readNullState(decoder)) {
+        if (keepRemoval(id)) entries.push({ id, clock, json: 'null', state: null });
+        continue;
+      }
+      // A varString starts with its length in UTF-8 bytes: a state too large is refused unread.
+      const start = decoder.pos;
+      const bytes = decoding.readVarUint(decoder);
+      if (bytes > limits.maxStateBytes) {
         throw new PresenceRefusedError(
-          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${utf8.encode(json).length} bytes was sent.`,
+          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${bytes} bytes was sent.`,
         );
       }
+      decoder.pos = start;
+      const json = decoding.readVarString(decoder);
       const state: unknown = JSON.parse(json);
       if (!nestsWithin(state, limits.maxDepth)) {
         throw new PresenceRefusedError(`A presence state may nest arrays and objects at most ${limits.maxDepth} deep.`);
@@ -77,7 +107,7 @@ function readEntries(update: Uint8Array, limits: PresenceLimits): PresenceEntry[
     if (error instanceof PresenceRefusedError) throw error;
     throw new PresenceRefusedError('The AWARENESS update could not be decoded.', { cause: error });
   }
-  return entries;
+  return { entries, total };
 }
 
 function encodeEntries(entries: readonly PresenceEntry[]): Uint8Array {
@@ -121,11 +151,13 @@ export class PresenceTable {
    * Applies a connection's awareness update. Throws PresenceRefusedError, before anything is
    * applied, when it cannot be read, holds a state past the limits, or would give the connection
    * more ids than it may hold. Entries for ids another connection holds are set aside (a client
-   * that reconnects keeps its id, and its old connection may not be gone yet); removals of ids
-   * nobody holds are dropped.
+   * that reconnects keeps its id, and its old connection may not be gone yet), and reported as
+   * contested when they are newer than the state held (older or equal ones are echoes); removals
+   * of ids nobody holds are dropped.
    */
   apply(owner: object, update: Uint8Array): PresenceOutcome {
-    const entries = readEntries(update, this.limits);
+    // Removals of ids nobody holds would be dropped below: they are not even kept while reading.
+    const { entries, total } = readEntries(update, this.limits, (id) => this.ownerOf.has(id));
     const mine = this.idsOf.get(owner);
     const kept: PresenceEntry[] = [];
     const contested: number[] = [];
@@ -140,13 +172,15 @@ export class PresenceTable {
         }
         kept.push(entry);
       } else if (holder !== owner) {
-        contested.push(entry.id);
+        // y-websocket's provider sends back every presence it receives (each awareness change,
+        // remote ones too): an entry no newer than the state held is such an echo, dropped quietly.
+        if (entry.clock > (this.awareness.meta.get(entry.id)?.clock ?? -1)) contested.push(entry.id);
       } else {
         kept.push(entry);
       }
     }
     if (!this.idsOf.has(owner)) this.idsOf.set(owner, new Set());
-    if (kept.length === entries.length) applyAwarenessUpdate(this.awareness, update, owner);
+    if (kept.length === total) applyAwarenessUpdate(this.awareness, update, owner);
     else if (kept.length) applyAwarenessUpdate(this.awareness, encodeEntries(kept), owner);
     return { contested };
   }

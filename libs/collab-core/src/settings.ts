@@ -31,6 +31,13 @@ export interface CoreSettings {
   maxDocumentChars: number;
   /** Longest line a plain-text client may send, in bytes without its line break; a longer one is refused (not added). */
   maxLineBytes: number;
+  /**
+   * Most items a document may hold (Yjs's pieces of text: a run typed in one go is one, each
+   * deleted run stays one); an edit adding more gets ERROR 10. Each costs the server about 0.6 KiB
+   * however short its text, so this, not maxDocumentChars, bounds a document typed one character
+   * at a time.
+   */
+  maxDocumentItems: number;
   /** Largest presence (awareness) state of one client, as JSON bytes. */
   maxPresenceBytes: number;
   /** Deepest nesting of arrays and objects in a presence state. */
@@ -62,6 +69,7 @@ export const DEFAULT_CORE_SETTINGS: Readonly<CoreSettings> = Object.freeze({
   maxBytesPerSecond: 8 * 1024 * 1024,
   maxDocumentChars: 16 * 1024 * 1024,
   maxLineBytes: 64 * 1024,
+  maxDocumentItems: 512 * 1024,
   maxPresenceBytes: 16 * 1024,
   maxPresenceDepth: 16,
   maxPresenceIdsPerClient: 4,
@@ -94,6 +102,7 @@ export const CORE_SETTING_RULES: Readonly<Record<Exclude<keyof CoreSettings, 'se
   maxDocumentChars: { min: 1, max: 1024 * 1024 * 1024, unit: 'characters' },
   // A line must hold at least `AUTH ` and a token; past 16 MiB one line would hold a process's memory.
   maxLineBytes: { min: 64, max: 16 * 1024 * 1024, unit: 'bytes' },
+  maxDocumentItems: { min: 1, max: 1024 * 1024 * 1024, unit: 'items' },
   maxPresenceBytes: { min: 256, max: 1024 * 1024, unit: 'bytes' },
   maxPresenceDepth: { min: 2, max: 1000, unit: 'levels' },
   maxPresenceIdsPerClient: { min: 1, max: 1000, unit: 'ids' },

@@ -37,6 +37,8 @@ export interface SharedDocumentOptions {
   maxMessageBytes: number;
   /** Longest text a client's change may make. */
   maxDocumentChars: number;
+  /** Most items (structs) a client's change may bring the document to. */
+  maxDocumentItems: number;
   presence: PresenceLimits;
   /** A change was applied and handed to the storage; `recipients` are the peers it was relayed to. */
   onChange?(document: string, origin: ChangeOrigin, shape: UpdateShape, recipients: readonly DocumentPeer[]): void;
@@ -45,6 +47,13 @@ export interface SharedDocumentOptions {
 /** An edit made by the server itself: an outside edit of the plain file, a restore, an import. */
 export class ServerOrigin implements ChangeOrigin {
   constructor(readonly label: string) {}
+}
+
+/** How many structs (items, deleted ones too, and GC ranges) a document holds: what its memory grows with. */
+function structCount(doc: Y.Doc): number {
+  let count = 0;
+  for (const structs of doc.store.clients.values()) count += structs.length;
+  return count;
 }
 
 /** A document shared by its peers, kept durable in its storage. */
@@ -175,7 +184,12 @@ export class SharedDocument {
     // Yjs has no undo for an update that fails half way (it may integrate some structs and keep
     // others aside), so only an update that will apply whole reaches the document: one that
     // provably does from its decoded form (typing does), or else one that did on a copy.
-    if (!appliesCleanly(decoded, this.doc.store)) this.tryOnCopy(update);
+    // An update adds at most three structs per struct it holds (itself, and a split of each
+    // neighbour) and two per deleted range: within the item limit by that bound, it needs no copy.
+    let ranges = 0;
+    for (const list of decoded.ds.clients.values()) ranges += list.length;
+    const bound = structCount(this.doc) + 3 * decoded.structs.length + 2 * ranges;
+    if (!appliesCleanly(decoded, this.doc.store) || bound > this.options.maxDocumentItems) this.tryOnCopy(update);
     let failure: unknown;
     this.lastChanged = false;
     try {
@@ -199,6 +213,10 @@ export class SharedDocument {
         : new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
     }
     const changed = this.lastChanged;
+    // A change that changes nothing (the empty sync step 2 of a client that joins with nothing
+    // new, an update sent twice) is not stored: a document only looked at gets no files, and its
+    // log no record. Its ACK still waits for every append issued before it.
+    if (!changed && !this.unstored) return this.lastAppend;
     // What the client sent is what the others get (Yjs would encode it again for an 'update' listener).
     if (changed) this.relay(update, peer);
     const stored = this.unstored ? this.store(Y.encodeStateAsUpdate(this.doc)) : this.store(update);
@@ -320,8 +338,18 @@ export class SharedDocument {
       failure = error;
     }
     const clean = failure === undefined && !copy.store.pendingStructs && !copy.store.pendingDs;
+    const items = clean ? structCount(copy) : 0;
     copy.destroy();
-    if (clean) return;
+    if (clean) {
+      // Counted once applied (Yjs merges and splits items as it integrates them); a change that
+      // adds no items (a deletion of whole items, a resent state) is fine even past the limit.
+      const max = this.options.maxDocumentItems;
+      if (items <= max || items <= structCount(this.doc)) return;
+      throw new UpdateRefusedError(
+        'too-many-items',
+        `The document may hold at most ${max} separate pieces of text (each insertion typed apart from the others is one, deleted ones too); this edit would add more. It was not applied.`,
+      );
+    }
     if (failure === undefined) throw new UpdateRefusedError('missing-dependency', MISSING_DEPENDENCY);
     throw new UpdateRefusedError('malformed', 'The Yjs update could not be applied.', { cause: failure });
   }

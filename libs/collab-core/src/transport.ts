@@ -21,7 +21,10 @@ export interface Transport {
   send(payload: Uint8Array): void;
   /** Sends the refusal (if any) and closes; the transport then reports closed() once. Idempotent. */
   close(refusal?: Refusal): void;
-  /** Stops reading from the client (rate limits); resume() reads again. */
+  /**
+   * Stops reading from the client (rate limits); resume() reads again. Messages already read may
+   * still be handed to receive(): the session keeps them, unhandled, until it resumes.
+   */
   pause(): void;
   resume(): void;
 }

@@ -31,10 +31,10 @@ export { DEFAULT_DOCUMENT, TEXT_NAME, MAX_DOCUMENT_NAME_LENGTH, validateDocument
 export { checkHello, makeHello, makeWelcome, checkWelcome } from './handshake';
 export type { HelloCheckOptions, HelloDecision, WelcomeCheckOptions, WelcomeDecision } from './handshake';
 export { describeServerError, isRetryableErrorCode } from './server-error';
+export { tokensMatch } from './token';
 export { CollabSession, sessionError } from './collab-session';
 export type { CollabSessionOptions, SessionEnd } from './collab-session';
 export { ReconnectingClient } from './reconnecting-client';
 export type { ReconnectingClientOptions, ConnectionState } from './reconnecting-client';
 export { LineUpdates, QUIET_MS, plainTextLine, lineModeText, appendLine, insertedNewlines } from './line-updates';
 export type { LineUpdate, LineUpdatesOptions } from './line-updates';
-export { tokensMatch } from './token';

@@ -22,6 +22,7 @@ export interface LiveDocument {
 const LIMITS = {
   maxMessageBytes: 16 * 1024 * 1024,
   maxDocumentChars: 1024 * 1024 * 1024,
+  maxDocumentItems: 1024 * 1024 * 1024,
   presence: { maxStateBytes: 16 * 1024, maxDepth: 16, maxIdsPerPeer: 4 },
 };
 
