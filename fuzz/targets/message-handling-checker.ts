@@ -119,7 +119,13 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
       settings,
       primary: FUZZ_DOCUMENT,
       refusesDocument: (name) => !loaded.includes(name) && loaded.length >= settings.maxDocuments,
-      presenceHeldByOthers: (name) => new Set(name === FUZZ_DOCUMENT ? [observerId, editorId] : []),
+      presenceHeldByOthers: (name) => {
+        const held = new Map<number, number>();
+        if (name !== FUZZ_DOCUMENT) return held;
+        // The clock each well-behaved client last sent, which the server holds.
+        for (const { awareness } of [observer, editor]) held.set(awareness!.clientID, awareness!.meta.get(awareness!.clientID)!.clock);
+        return held;
+      },
     });
     const stateBefore = Y.encodeStateAsUpdate(doc);
     const chunks = splitAt(stream, input.cuts);

@@ -28,7 +28,8 @@ export interface OracleContext {
   /** Whether a HELLO for `name` must get ERROR 1: no slot is free for it. */
   refusesDocument(name: string): boolean;
   /** Presence ids other connections hold in `document`. */
-  presenceHeldByOthers(document: string): ReadonlySet<number>;
+  /** Presence ids other connections hold in `document`, with the clock of the state each holds. */
+  presenceHeldByOthers(document: string): ReadonlyMap<number, number>;
 }
 
 /** What the server must answer. */
@@ -44,7 +45,11 @@ export interface Expected {
   refusal: { why: string; codes: number[] } | undefined;
   /** Why the server may refuse even input a client library built (more presence ids across messages than one connection may hold). */
   mayRefuse: string[];
-  /** Whether an AWARENESS update the server must take names an id another connection holds (set aside, with a [WARN]). */
+  /**
+   * Whether an AWARENESS update the server must take names an id another connection holds, newer
+   * than the state held: set aside with a [WARN]. No newer, it is an echo (y-websocket's provider
+   * sends back every presence it receives), set aside quietly.
+   */
   contested: boolean;
   /** Whether any AWARENESS update names such an id (the [WARN] may come only then). */
   namesOthers: boolean;
@@ -82,15 +87,15 @@ const MAX_PRESENCE_OVERHEAD_BYTES = 64;
 function readPresence(
   update: Uint8Array,
   settings: CoreSettings,
-): { entries: Array<{ id: number; state: unknown }>; mayRefuse?: string } | { refused: string } {
-  const entries: Array<{ id: number; state: unknown }> = [];
+): { entries: Array<{ id: number; clock: number; state: unknown }>; mayRefuse?: string } | { refused: string } {
+  const entries: Array<{ id: number; clock: number; state: unknown }> = [];
   let mayRefuse: string | undefined;
   try {
     const decoder = decoding.createDecoder(update);
     const count = decoding.readVarUint(decoder);
     for (let i = 0; i < count; i++) {
       const id = decoding.readVarUint(decoder);
-      decoding.readVarUint(decoder); // clock
+      const clock = decoding.readVarUint(decoder);
       const json = decoding.readVarString(decoder);
       if (Buffer.byteLength(json) > settings.maxPresenceBytes)
         return { refused: `a presence state of ${Buffer.byteLength(json)} bytes (at most ${settings.maxPresenceBytes})` };
@@ -104,7 +109,7 @@ function readPresence(
         return { refused: `a presence state of ${written} bytes, which fits no frame` };
       if (written > settings.maxFrameBytes - MAX_PRESENCE_OVERHEAD_BYTES)
         mayRefuse = `a presence state of ${written} bytes, which may not fit a frame`;
-      entries.push({ id, state });
+      entries.push({ id, clock, state });
     }
   } catch (error) {
     return { refused: `an AWARENESS update that cannot be read (${(error as Error).message})` };
@@ -232,12 +237,14 @@ export function expectedAnswers(stream: Buffer, context: OracleContext): Expecte
         if (read.mayRefuse) expected.mayRefuse.push(read.mayRefuse);
         const here = new Set<number>();
         let contested = false;
-        for (const { id, state } of read.entries) {
-          if (others.has(id)) contested = true;
-          else if (state !== null) here.add(id);
+        for (const { id, clock, state } of read.entries) {
+          const held = others.get(id);
+          if (held !== undefined) {
+            expected.namesOthers = true;
+            if (clock > held) contested = true;
+          } else if (state !== null) here.add(id);
         }
         for (const id of here) introduced.add(id);
-        if (contested) expected.namesOthers = true;
         // One update naming more fresh ids than a connection may hold is refused whatever came
         // before; across updates it depends on which were taken (clocks), so only may be.
         if (here.size > settings.maxPresenceIdsPerClient)
