@@ -461,6 +461,52 @@ describe('CollabCore', () => {
   });
 });
 
+describe('CollabCore and updates that add nothing', () => {
+  // Found by fuzzing (a bit flipped in an update sent twice): Yjs looks up the origin of every
+  // struct of an update, even of one the document has, and splits the item it lands in; a split
+  // inside a surrogate pair replaces both halves with U+FFFD, and no 'update' event says so. The
+  // update "changed nothing", so it was neither stored nor relayed: the server's text lost an
+  // emoji that its log, its other clients and its next restart kept.
+  it('keeps the text, the log and the peers alike when an update of known structs points inside a surrogate pair', async () => {
+    const { core, storage } = await startCore();
+    const author = new Y.Doc();
+    author.clientID = 5;
+    const text = author.getText(TEXT_NAME);
+    const updates: Uint8Array[] = [];
+    author.on('update', (update: Uint8Array) => updates.push(update));
+    text.insert(0, 'a\u{1F600}b'); // clocks 0-3, the emoji at 1 and 2
+    text.insert(4, 'c'); // clock 4, after clock 3
+    const { transport } = await join(core, { name: 'ann' });
+    const peer = await join(core, { name: 'bob' });
+    for (const data of updates) transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data });
+    await settle();
+    // The second update again, its origin now clock 1: the emoji's first half.
+    const encoder = new Y.UpdateEncoderV1();
+    encoding.writeVarUint(encoder.restEncoder, 1); // clients
+    encoding.writeVarUint(encoder.restEncoder, 1); // structs
+    encoder.writeClient(5);
+    encoding.writeVarUint(encoder.restEncoder, 4); // first clock
+    encoder.writeInfo(4 | 0x80); // a string with an origin
+    encoder.writeLeftID(Y.createID(5, 1));
+    encoder.writeString('c');
+    encoding.writeVarUint(encoder.restEncoder, 0); // no deletions
+    transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: encoder.toUint8Array() });
+    await settle();
+    const document = (await core.documents.loaded('temp'))!;
+    const peerDoc = new Y.Doc();
+    for (const m of peer.transport.sent) if (m.type === MessageType.Sync && m.syncType !== SyncType.Step1) Y.applyUpdate(peerDoc, m.data);
+    expect({
+      server: document.text,
+      peer: peerDoc.getText(TEXT_NAME).toString(),
+      stored: storage.load('temp').getText(TEXT_NAME).toString(),
+    }).toEqual({
+      server: 'a\u{1F600}bc',
+      peer: 'a\u{1F600}bc',
+      stored: 'a\u{1F600}bc',
+    });
+  });
+});
+
 describe('CollabCore presence', () => {
   /** An awareness update with these entries (y-protocols' format), states as JSON text. */
   function presence(...entries: Array<[id: number, clock: number, json: string]>): Uint8Array {

@@ -9,7 +9,7 @@ import { HistoryError, UpdateRefusedError } from './errors';
 import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './presence';
 import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from './storage';
 import { diffText } from './text-diff';
-import { splitUpdate } from './update-split';
+import { encodeDeletions, splitUpdate } from './update-split';
 import { appliesCleanly } from './update-dependencies';
 import { checkTextUpdate, type TextUpdate, type UpdateShape } from './update-shape';
 
@@ -173,8 +173,18 @@ export class SharedDocument {
    * document lacks, changes more than the text, or would pass maxDocumentChars; the promise
    * rejects with the storage's error when it cannot be stored.
    */
-  applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
-    const decoded = checkTextUpdate(update, TEXT_NAME);
+  applyChange(peer: DocumentPeer, received: Uint8Array): Promise<void> {
+    let update = received;
+    let decoded = checkTextUpdate(update, TEXT_NAME);
+    // Structs the document has add nothing, but Yjs still looks up their origins and splits the
+    // items those land in; a split inside a surrogate pair replaces both halves with U+FFFD, a
+    // change no 'update' event reports (so it would be neither stored nor relayed). An update
+    // that adds no struct is therefore applied as its deletions alone.
+    const { store } = this.doc;
+    if (decoded.structs.length && decoded.structs.every((s) => s.id.clock + s.length <= Y.getState(store, s.id.client))) {
+      update = encodeDeletions(decoded.ds);
+      decoded = checkTextUpdate(update, TEXT_NAME);
+    }
     if (this.wouldExceed(decoded)) {
       throw new UpdateRefusedError(
         'too-large',
@@ -199,7 +209,6 @@ export class SharedDocument {
     }
     // Not expected once the update was checked. Should it happen, the document keeps nothing
     // aside, and what it did apply is relayed and stored, with the whole state.
-    const { store } = this.doc;
     if (store.pendingStructs || store.pendingDs) {
       store.pendingStructs = null;
       store.pendingDs = null;
