@@ -133,7 +133,10 @@ class RecordingDocument implements StoredDocument {
     } finally {
       stored.off('update', note);
     }
-    if (changed && !this.storage.genuine.has(Buffer.from(update).toString('hex'))) this.record.junk++;
+    // Deletions alone (what the core keeps of an update whose structs it has) are applied alike
+    // everywhere; junk is what adds structs no well-behaved client sent.
+    if (changed && !this.storage.genuine.has(Buffer.from(update).toString('hex')) && Y.decodeUpdate(update).structs.length)
+      this.record.junk++;
     return this.storage.track(this.inner.append(update));
   }
 
