@@ -44,6 +44,28 @@ export function nestsWithin(value: unknown, limit: number): boolean {
   return true;
 }
 
+/**
+ * The UTF-8 bytes JSON.stringify takes for a value JSON.parse made, counted without writing the
+ * value out (iteratively: only its strings, numbers and keys are written, one at a time).
+ */
+export function writtenJsonBytes(value: unknown): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object') {
+      bytes += utf8.encode(JSON.stringify(item) ?? 'null').length;
+      continue;
+    }
+    const children = Array.isArray(item) ? item : Object.values(item as object);
+    // Brackets, and a comma between two children; an object's keys also take a colon each.
+    bytes += 2 + Math.max(0, children.length - 1);
+    if (!Array.isArray(item)) for (const key of Object.keys(item as object)) bytes += utf8.encode(JSON.stringify(key)).length + 1;
+    for (const child of children) stack.push(child);
+  }
+  return bytes;
+}
+
 /** The entries of an awareness update that were kept, and how many it held. */
 interface ReadEntries {
   entries: PresenceEntry[];
@@ -95,7 +117,7 @@ function readEntries(update: Uint8Array, limits: PresenceLimits, keepRemoval: (i
       }
       // A state is kept parsed and sent on written again, which can be longer than what came
       // (`1E20` is written 100000000000000000000): the limit holds for what is sent.
-      const written = utf8.encode(JSON.stringify(state) ?? 'null').length;
+      const written = writtenJsonBytes(state);
       if (written > limits.maxStateBytes) {
         throw new PresenceRefusedError(
           `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${written} bytes was sent (as the server writes it).`,
