@@ -114,9 +114,10 @@ class RecordingDocument implements StoredDocument {
     return this.inner.historyError(index, cause);
   }
 
-  attach(view: LiveDocumentView): void {
+  attach(view: LiveDocumentView): void | Promise<void> {
     this.record.view = view;
-    this.inner.attach(view);
+    const attached = this.inner.attach(view);
+    return attached && this.storage.track(attached);
   }
 
   append(update: Uint8Array): Promise<void> {

@@ -4,7 +4,7 @@
 
 import type { Server, Socket } from 'node:net';
 import { createTcpServer, listenDualStack, type ListenResult } from '@collab/address';
-import { CollabCore, type CoreSettings } from '@collab/collab-core';
+import { CollabCore, DEFAULT_CORE_SETTINGS, type CoreSettings } from '@collab/collab-core';
 import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
 import { DocumentStore, type FsOps } from '@collab/persistence';
@@ -34,6 +34,10 @@ export interface CollabServerOptions extends Partial<CoreSettings> {
   port: number;
   /** Where NAME.txt and the update logs live (created if missing, when its parent exists). */
   dataDir: string;
+  /** Merge an outside edit of NAME.txt while its document is open (default true). */
+  watchFiles?: boolean;
+  /** How long NAME.txt must hold still before an outside edit of it is read (persistence default otherwise). */
+  fileSettleMs?: number;
   /** PEM certificate and key: clients connect with TLS (summary is logged at start). */
   tls?: { cert: Buffer | string; key: Buffer | string; summary?: string };
   /** Unsent output past which a client that does not read is dropped (default 64 MiB). */
@@ -85,10 +89,32 @@ export class CollabServer {
   async start(): Promise<ListenResult> {
     const { options } = this;
     // The rest are the core's settings; the transports' own options are read where they are made.
-    const { host, port, dataDir, tls, maxSendBufferBytes, compactBytes, storageFs, textAfterMs, webPort, logger, web, ...settings } =
-      options;
+    const {
+      host,
+      port,
+      dataDir,
+      watchFiles,
+      fileSettleMs,
+      tls,
+      maxSendBufferBytes,
+      compactBytes,
+      storageFs,
+      textAfterMs,
+      webPort,
+      logger,
+      web,
+      ...settings
+    } = options;
     void [maxSendBufferBytes, textAfterMs, webPort];
-    const store = await DocumentStore.open({ dataDir, compactBytes, fs: storageFs, onWarning: (message) => logger.warn(message) });
+    const store = await DocumentStore.open({
+      dataDir,
+      compactBytes,
+      fs: storageFs,
+      onWarning: (message) => logger.warn(message),
+      watchFiles: watchFiles ?? true,
+      fileSettleMs,
+      maxTextChars: settings.maxDocumentChars ?? DEFAULT_CORE_SETTINGS.maxDocumentChars,
+    });
     let core: CollabCore;
     try {
       core = new CollabCore({ settings, storage: store, logger });

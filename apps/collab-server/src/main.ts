@@ -37,6 +37,7 @@ void runProgram(program, process.argv, async () => {
     host: settings.host,
     port: settings.port,
     dataDir: resolve(settings.dataDir),
+    watchFiles: settings.watchFiles,
     tls,
     // The bundle is dist/apps/collab-server/main.js; the web editor is built beside it.
     web:

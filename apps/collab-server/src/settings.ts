@@ -10,7 +10,7 @@ import {
   resolveCoreSettings,
   type CoreSettings,
 } from '@collab/collab-core';
-import { configureProgram, integerIn, port, secondsIn, VERSION } from '@collab/cli';
+import { configureProgram, integerIn, onOff, port, secondsIn, VERSION } from '@collab/cli';
 import { parseLogLevel } from '@collab/logging';
 import { OriginListError, parseOriginPolicy, SAME_ORIGIN, type OriginPolicy } from './web/origin-policy';
 
@@ -19,6 +19,8 @@ export interface ServerSettings {
   host: string;
   port: number;
   dataDir: string;
+  /** Merge outside edits of NAME.txt while its document is open. */
+  watchFiles: boolean;
   tlsCert?: string;
   tlsKey?: string;
   /** The web port (web editor and WebSocket); undefined when off. */
@@ -103,6 +105,15 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     description: 'directory holding NAME.txt and the update logs (created if missing, when its parent exists)',
     default: '.',
     defaultDescription: 'the working directory',
+  },
+  {
+    flags: '--watch-files <on|off>',
+    env: 'COLLAB_WATCH_FILES',
+    description:
+      'merge an outside edit of NAME.txt (any editor, sed -i, cp) into the document while it is open; off: only edits made while the document was closed are merged, at its next load',
+    default: true,
+    defaultDescription: 'on',
+    parse: onOff,
   },
   {
     flags: '--max-clients <n>',
@@ -274,6 +285,7 @@ export function readSettings(program: Command): ServerSettings {
     host: values.host as string,
     port: values.port as number,
     dataDir: values.dataDir as string,
+    watchFiles: values.watchFiles as boolean,
     tlsCert: values.tlsCert as string | undefined,
     tlsKey: values.tlsKey as string | undefined,
     wsPort: values.wsPort === false ? undefined : (values.wsPort as number),

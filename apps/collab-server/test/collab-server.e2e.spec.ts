@@ -94,3 +94,9 @@ it('takes its settings from COLLAB_* environment variables', async () => {
   children.push(child);
   await waitForPort(port, { stillAlive: () => child.exitCode === null });
 });
+
+it('refuses a --watch-files value that is not on or off, naming the flag, exit 2', async () => {
+  const server = start(['--port', String(await freePort()), '--watch-files', 'maybe']);
+  expect(await server.exited).toBe(2);
+  expect(server.output()).toMatch(/--watch-files <on\|off>.*'maybe' is invalid\. must be on or off/);
+});

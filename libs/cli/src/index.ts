@@ -1,5 +1,5 @@
 export { ExitCode } from './exit-codes';
-export { integerIn, secondsIn, port } from './option-parsers';
+export { integerIn, secondsIn, port, onOff } from './option-parsers';
 export { configureProgram, runProgram, UserFacingError } from './run-program';
 export type { UserFacingErrorOptions } from './run-program';
 export { VERSION } from './version';

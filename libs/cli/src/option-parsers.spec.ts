@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { integerIn, port, secondsIn } from './option-parsers';
+import { integerIn, onOff, port, secondsIn } from './option-parsers';
 
 describe('integerIn', () => {
   it('accepts whole numbers within the limits', () => {
@@ -32,5 +32,17 @@ describe('secondsIn', () => {
   it('rejects negative and non-numeric values', () => {
     expect(() => secondsIn(0, 60)('-1')).toThrow('must be a number of seconds from 0 to 60.');
     expect(() => secondsIn(0, 60)('soon')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('onOff', () => {
+  it('reads on and off in the usual spellings, any case', () => {
+    for (const on of ['on', 'ON', 'true', 'yes', '1', ' on ']) expect(onOff(on)).toBe(true);
+    for (const off of ['off', 'False', 'no', '0']) expect(onOff(off)).toBe(false);
+  });
+
+  it('rejects anything else with a sentence', () => {
+    expect(() => onOff('maybe')).toThrow('must be on or off (true/false, yes/no, 1/0 also do).');
+    expect(() => onOff('')).toThrow(InvalidArgumentError);
   });
 });

@@ -26,3 +26,11 @@ export function secondsIn(min: number, max: number): (value: string) => number {
 
 /** The TCP port parser: 0 (any free port, for tests) to 65535. */
 export const port = integerIn(0, 65535);
+
+/** A commander argument parser for a switch: on, true, yes, 1 or off, false, no, 0 (any case). */
+export function onOff(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['on', 'true', 'yes', '1'].includes(v)) return true;
+  if (['off', 'false', 'no', '0'].includes(v)) return false;
+  throw new InvalidArgumentError('must be on or off (true/false, yes/no, 1/0 also do).');
+}

@@ -7,8 +7,9 @@ import * as Y from 'yjs';
 import { MessageType, SyncType, TEXT_NAME, encodeMessage } from '@collab/collab-protocol';
 import { HistoryError, UpdateRefusedError } from './errors';
 import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './presence';
-import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from './storage';
+import type { LiveDocumentView, OutsideMergeResult, OutsideTextEdit, StoredDocument } from './storage';
 import { diffText } from './text-diff';
+import { applyChangesToYText, mergeFileText, textLengthAfter } from './text-merge';
 import { encodeDeletions, splitUpdate } from './update-split';
 import { appliesCleanly } from './update-dependencies';
 import { checkTextUpdate, type TextUpdate, type UpdateShape } from './update-shape';
@@ -111,8 +112,13 @@ export class SharedDocument {
     doc.store.pendingStructs = null;
     doc.store.pendingDs = null;
     doc.on('afterTransaction', shared.noteTransaction);
-    stored.attach(shared.view);
-    if (stored.outsideEdit) await shared.mergeOutsideText(stored.outsideEdit);
+    try {
+      await stored.attach(shared.view);
+      if (stored.outsideEdit) await shared.mergeOutsideText(stored.outsideEdit);
+    } catch (error) {
+      await shared.close().catch(() => undefined);
+      throw error;
+    }
     return shared;
   }
 
@@ -256,16 +262,44 @@ export class SharedDocument {
   }
 
   /**
-   * Merges a plain-text copy edited outside the server: the difference between the document's
-   * text and `edit.text` becomes an edit by `file` (one replacement of the changed middle).
+   * Merges a plain-text copy edited outside the server as an edit by `file` (see text-merge.ts):
+   * three-way when the edit carries its base state, so typing since the base survives; against
+   * the live text otherwise. Resolves once stored. Throws UpdateRefusedError ('too-large'), the
+   * document untouched, when the result would pass maxDocumentChars.
    */
-  async mergeOutsideText(edit: OutsideTextEdit): Promise<void> {
-    const change = diffText(this.text, edit.text);
-    if (!change) return;
-    await this.edit(new ServerOrigin('file'), (text) => {
-      if (change.deleteCount > 0) text.delete(change.index, change.deleteCount);
-      if (change.insert) text.insert(change.index, change.insert);
-    });
+  async mergeOutsideText(edit: OutsideTextEdit): Promise<OutsideMergeResult> {
+    if (edit.text === edit.base) return { merged: 'unchanged' };
+    if (edit.text === this.text) return { merged: 'unchanged', fileState: Y.encodeStateAsUpdate(this.doc) };
+    const origin = new ServerOrigin('file');
+    let why = 'no base was recorded';
+    if (edit.base !== null && edit.baseState) {
+      const merge = mergeFileText(this.doc, { text: edit.base, state: edit.baseState }, edit.text);
+      if (merge.kind === 'three-way') {
+        const { update, fileState } = merge;
+        if (!update) return { merged: 'unchanged', fileState };
+        const inserted = merge.changes.reduce((n, c) => n + c.insert.length, 0);
+        if (this.text.length + inserted > this.options.maxDocumentChars) {
+          const length = textLengthAfter(this.doc, update);
+          if (length > this.options.maxDocumentChars) throw this.tooLongForFile(edit, length);
+        }
+        await this.edit(origin, () => Y.applyUpdate(this.doc, update));
+        return { merged: 'three-way', fileState };
+      }
+      why = `its base cannot be used: ${merge.why}`;
+    }
+    if (edit.text.length > this.options.maxDocumentChars) throw this.tooLongForFile(edit, edit.text.length);
+    const changes = diffText(this.text, edit.text);
+    const stored = this.edit(origin, (text) => applyChangesToYText(text, changes));
+    const fileState = Y.encodeStateAsUpdate(this.doc); // its text is the file's now, before anything else is applied
+    await stored;
+    return { merged: 'two-way', why, fileState };
+  }
+
+  private tooLongForFile(edit: OutsideTextEdit, length: number): UpdateRefusedError {
+    return new UpdateRefusedError(
+      'too-large',
+      `${edit.source} would make the document ${length} characters long, more than the ${this.options.maxDocumentChars} it may hold; it was not merged`,
+    );
   }
 
   /** Applies an update the storage already holds (written by another server): relayed here, not stored again. */

@@ -25,18 +25,43 @@ export interface LiveDocumentView {
    * the server's clients get it, and it is not appended again. `origin` names it in the log.
    */
   applyStoredUpdate(update: Uint8Array, origin: string): void;
-  /** Merges a plain-text copy edited outside the server as an edit by `file`: stored, relayed, logged. */
-  mergeOutsideText(edit: OutsideTextEdit): Promise<void>;
+  /**
+   * Merges a plain-text copy edited outside the server as an edit by `file`: stored, relayed,
+   * logged; resolves once stored, saying how it merged. Three-way when the edit carries its base
+   * (text and state): typing that came after the base survives, and so does the outside edit.
+   * Rejects with UpdateRefusedError ('too-large'), the document untouched, when the result
+   * would pass maxDocumentChars.
+   */
+  mergeOutsideText(edit: OutsideTextEdit): Promise<OutsideMergeResult>;
 }
 
-/** A plain-text copy of the document that was changed outside the server (by hand, while it was stopped). */
+/** A plain-text copy of the document that was changed outside the server (by hand, by a tool, while it was stopped). */
 export interface OutsideTextEdit {
   /** The text found. */
   readonly text: string;
   /** The text the server last wrote there, when the storage knows it; null otherwise. */
   readonly base: string | null;
+  /**
+   * Yjs updates that rebuild the document as it was when the server wrote `base` (applied in
+   * order), when the storage knows it: with it the merge is three-way. Without it the file is
+   * diffed against the live text, which undoes typing the file never saw.
+   */
+  readonly baseState?: readonly Uint8Array[] | null;
   /** Where it was found, for the log (`temp.txt`). */
   readonly source: string;
+}
+
+/** How an outside edit was merged. */
+export interface OutsideMergeResult {
+  /** `unchanged`: nothing to merge; `three-way`: against its base; `two-way`: against the live text (`why` says why). */
+  readonly merged: 'unchanged' | 'three-way' | 'two-way';
+  readonly why?: string;
+  /**
+   * A Yjs update that rebuilds a document whose text is the file's (contained in the live
+   * document): the base for the next outside edit of the file as it now is. Absent when the
+   * file held its base (nothing changed).
+   */
+  readonly fileState?: Uint8Array;
 }
 
 /** One document's storage. */
@@ -50,8 +75,12 @@ export interface StoredDocument {
   readonly existed: boolean;
   /** Describes why history entry `index` could not be applied (naming the file and offset, say); the core throws it. */
   historyError(index: number, cause: unknown): Error;
-  /** Called once, after the history is applied: from then on the storage may read the live document. */
-  attach(view: LiveDocumentView): void;
+  /**
+   * Called once, after the history is applied: from then on the storage may read the live
+   * document (and merge outside edits into it). The document is handed out once a returned
+   * promise settles.
+   */
+  attach(view: LiveDocumentView): void | Promise<void>;
   /** Stores an update already applied to the live document; resolves once it is durable. */
   append(update: Uint8Array): Promise<void>;
   /** The document changed: the plain-text copy (if any) follows shortly. */

@@ -11,8 +11,17 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp`);
 }
 
-/** Atomically replaces `path` with `data`; throws a StorageError subclass naming the file. */
-export async function replaceFileAtomically(fs: FsOps, path: string, data: Uint8Array): Promise<void> {
+/**
+ * Atomically replaces `path` with `data`; throws a StorageError subclass naming the file.
+ * `beforeRename`, called once the temporary file is durable, may call the replacement off
+ * (resolving false): the temporary file is removed, `path` left as it is, and false returned.
+ */
+export async function replaceFileAtomically(
+  fs: FsOps,
+  path: string,
+  data: Uint8Array,
+  beforeRename?: (tempPath: string) => Promise<boolean>,
+): Promise<boolean> {
   const temp = tempPathFor(path);
   let step = 'create';
   try {
@@ -25,6 +34,11 @@ export async function replaceFileAtomically(fs: FsOps, path: string, data: Uint8
     } finally {
       await file.close().catch(() => undefined);
     }
+    step = 'check before renaming';
+    if (beforeRename && !(await beforeRename(temp))) {
+      await fs.unlink(temp).catch(() => undefined);
+      return false;
+    }
     step = 'rename into place';
     await fs.rename(temp, path);
   } catch (err) {
@@ -36,4 +50,5 @@ export async function replaceFileAtomically(fs: FsOps, path: string, data: Uint8
   } catch (err) {
     throw toStorageError(err, 'fsync the directory of', path);
   }
+  return true;
 }

@@ -4,7 +4,11 @@
 //   NAME.log        append-only log of Yjs updates since the snapshot (record-codec.ts framing)
 //   NAME.snapshot   Y.encodeStateAsUpdate of the document at the last compaction (one record)
 //   NAME.meta       JSON: SHA-256 of the text file contents the store itself wrote, so a restart
-//                   tells a stale copy (crash before the debounced write) from a hand edit
+//                   tells a stale copy (crash before the debounced write) from a hand edit, and
+//                   for each, where the document's state at that write is found again (the base
+//                   of a three-way merge of an outside edit; see text-file.ts)
+//   NAME.base       Y.encodeStateAsUpdate of the document at the last write of NAME.txt before
+//                   the last compaction (which empties the log that state was found in)
 //   .NAME.*.tmp     temporaries of the atomic replacements
 //
 // No suffix is a suffix of another and names cannot start with '.', so two documents' files
@@ -26,6 +30,7 @@ export interface DocumentPaths {
   log: string;
   snapshot: string;
   meta: string;
+  base: string;
 }
 
 /** Paths of a validated document name's files. */
@@ -36,5 +41,6 @@ export function documentPaths(dataDir: string, name: string): DocumentPaths {
     log: join(dataDir, `${name}.log`),
     snapshot: join(dataDir, `${name}.snapshot`),
     meta: join(dataDir, `${name}.meta`),
+    base: join(dataDir, `${name}.base`),
   };
 }

@@ -4,6 +4,7 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DocumentStorage } from '@collab/collab-core';
+import { DirectoryWatcher } from './directory-watcher';
 import { DirLock } from './dir-lock';
 import { validateDocumentName } from './document-name';
 import { InvalidOptionError, StorageError, StoreClosedError, toStorageError } from './errors';
@@ -22,6 +23,9 @@ export const DEFAULT_COMPACT_RECORDS = 20_000;
 /** Default delay between a change and the text file write that shows it. */
 export const DEFAULT_TEXT_DEBOUNCE_MS = 200;
 
+/** Default time NAME.txt must hold still before an outside edit of it is read. */
+export const DEFAULT_FILE_SETTLE_MS = 50;
+
 /** Options of DocumentStore.open. */
 export interface StoreOptions {
   /** Directory holding NAME.txt, NAME.log, NAME.snapshot, NAME.meta; created if missing, as long as its parent exists. */
@@ -38,6 +42,16 @@ export interface StoreOptions {
   fs?: FsOps;
   /** false fsyncs each record on its own, for benchmarks only (default true: group commit). */
   groupCommit?: boolean;
+  /**
+   * Follow NAME.txt while its document is open: an outside write to it is merged into the
+   * document (default false; an edit made while the document was closed is merged at its next
+   * load either way).
+   */
+  watchFiles?: boolean;
+  /** How long NAME.txt must hold still before an outside edit of it is read (default 50 ms). */
+  fileSettleMs?: number;
+  /** Longest text a document may hold: a longer NAME.txt is refused with a warning, and left as it is (default: no limit). */
+  maxTextChars?: number;
 }
 
 function checkOptions(options: StoreOptions): void {
@@ -57,12 +71,22 @@ function checkOptions(options: StoreOptions): void {
     throw new InvalidOptionError('onWarning must be a function');
   if (options.groupCommit !== undefined && typeof options.groupCommit !== 'boolean')
     throw new InvalidOptionError('groupCommit must be a boolean');
+  if (options.watchFiles !== undefined && typeof options.watchFiles !== 'boolean')
+    throw new InvalidOptionError('watchFiles must be a boolean');
+  const { fileSettleMs, maxTextChars } = options;
+  if (fileSettleMs !== undefined && !(typeof fileSettleMs === 'number' && Number.isFinite(fileSettleMs) && fileSettleMs >= 0)) {
+    throw new InvalidOptionError(`fileSettleMs must be a finite number of milliseconds, 0 or more (got ${String(fileSettleMs)})`);
+  }
+  if (maxTextChars !== undefined && !(typeof maxTextChars === 'number' && maxTextChars >= 1)) {
+    throw new InvalidOptionError(`maxTextChars must be a number of characters, 1 or more (got ${String(maxTextChars)})`);
+  }
 }
 
 /** Durable storage for the named documents of one data directory; takes the directory's lock. */
 export class DocumentStore implements DocumentStorage {
   private readonly documents = new Map<string, Promise<DocumentFiles>>();
   private closing: Promise<void> | null = null;
+  private watcher: DirectoryWatcher | null = null;
 
   private constructor(
     /** Absolute, symlink-free path of the data directory. */
@@ -98,7 +122,7 @@ export class DocumentStore implements DocumentStorage {
     }
     const lock = await DirLock.acquire(dataDir);
     const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, 'CollabStorageWarning'));
-    return new DocumentStore(dataDir, lock, {
+    const settings: DocumentSettings = {
       dataDir,
       fs: options.fs ?? nodeFsOps,
       compactBytes: options.compactBytes ?? DEFAULT_COMPACT_BYTES,
@@ -106,7 +130,14 @@ export class DocumentStore implements DocumentStorage {
       textDebounceMs: options.textDebounceMs ?? DEFAULT_TEXT_DEBOUNCE_MS,
       groupCommit: options.groupCommit ?? true,
       warn: onWarning,
-    });
+      watcher: () => null,
+      fileSettleMs: options.fileSettleMs ?? DEFAULT_FILE_SETTLE_MS,
+      maxTextChars: options.maxTextChars ?? Infinity,
+    };
+    const store = new DocumentStore(dataDir, lock, settings);
+    // One watch for the whole directory, made when the first document asks for it.
+    if (options.watchFiles) settings.watcher = () => (store.closing ? null : (store.watcher ??= new DirectoryWatcher(dataDir, onWarning)));
+    return store;
   }
 
   /** Reads document `name`'s files (creating none until its first append); the same object while it stays open. */
@@ -149,6 +180,7 @@ export class DocumentStore implements DocumentStorage {
           ),
         ),
       );
+      this.watcher?.close();
       await this.lock.release();
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

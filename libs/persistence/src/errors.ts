@@ -92,6 +92,20 @@ function adviceFor(file: string, offset: number, kind: DamagedFile): string {
   );
 }
 
+/**
+ * NAME.txt holds an outside edit that was refused (not UTF-8, or longer than a document may be):
+ * it is left as it is, and not written, until someone fixes or deletes it.
+ */
+export class TextFileRefusedError extends PersistenceError {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super('COLLAB_ERR_TEXT_REFUSED', `${file} ${reason}: the server does not write it until it is fixed or deleted`);
+    this.name = 'TextFileRefusedError';
+  }
+}
+
 /** A file system call failed; `errno` is the system's code ('ENOSPC', 'EIO', ...). */
 export class StorageError extends PersistenceError {
   constructor(

@@ -1,4 +1,10 @@
-export { DocumentStore, DEFAULT_COMPACT_BYTES, DEFAULT_COMPACT_RECORDS, DEFAULT_TEXT_DEBOUNCE_MS } from './document-store';
+export {
+  DocumentStore,
+  DEFAULT_COMPACT_BYTES,
+  DEFAULT_COMPACT_RECORDS,
+  DEFAULT_TEXT_DEBOUNCE_MS,
+  DEFAULT_FILE_SETTLE_MS,
+} from './document-store';
 export type { StoreOptions } from './document-store';
 export { DocumentFiles } from './stored-document';
 export { nodeFsOps } from './fs-ops';
@@ -18,5 +24,6 @@ export {
   DiskIoError,
   ReadOnlyStorageError,
   StoragePermissionError,
+  TextFileRefusedError,
 } from './errors';
 export type { DamagedFile } from './errors';

@@ -30,6 +30,6 @@ export async function readSnapshot(path: string): Promise<Uint8Array | null> {
 }
 
 /** Durably replaces the snapshot with `state`. */
-export function writeSnapshot(fs: FsOps, path: string, state: Uint8Array): Promise<void> {
-  return replaceFileAtomically(fs, path, encodeRecord(state));
+export async function writeSnapshot(fs: FsOps, path: string, state: Uint8Array): Promise<void> {
+  await replaceFileAtomically(fs, path, encodeRecord(state));
 }

@@ -3,8 +3,12 @@
 //
 // Load: the snapshot, then the log's intact records, handed out as `history`. Then NAME.txt:
 // with no history its text becomes the document; with history, a text the store did not write
-// (see text-file.ts) is an outside edit; either is handed out as `outsideEdit`, which the core
-// applies as an edit (appended like any other, so every restart rebuilds the same Yjs items).
+// (see text-file.ts) was edited while the server was stopped, and is merged three-way against
+// the text the store last wrote (its base: the document as it was then, rebuilt from the
+// snapshot and the log up to where NAME.meta says, or from NAME.base). Either is merged through
+// the live document's view once attached (an edit by `file`, appended like any other, so every
+// restart rebuilds the same Yjs items), before the document is handed out; from then on
+// NAME.txt is followed both ways while the document is open (see live-text-file.ts).
 // Nothing is created until the first append: opening a document that is never edited leaves no
 // files behind.
 //
@@ -17,17 +21,21 @@
 // A crash before 2 completes leaves the old snapshot and the whole old log; between 2 and 3 the
 // new snapshot and the old log, whose updates it already contains (Yjs applies an update twice
 // as once); after 3 the new snapshot and an empty log. Each state loads every acknowledged update.
+// Before 1, when NAME.txt's base is older than the live document, the base is written whole to
+// NAME.base and NAME.meta pointed at it: the log it was found in is about to be emptied.
 
-import { readFile } from 'node:fs/promises';
-import type { LiveDocumentView, OutsideTextEdit, StoredDocument } from '@collab/collab-core';
+import { readFile, unlink } from 'node:fs/promises';
+import { diffText, type LiveDocumentView, type StoredDocument } from '@collab/collab-core';
 import { tempPathFor } from './atomic-replace';
+import { BaseTracker, textOfState } from './base-tracker';
+import type { DirectoryWatcher } from './directory-watcher';
 import { documentPaths, type DocumentPaths } from './document-name';
 import { CorruptFileError, PersistenceError, StoreClosedError, toStorageError } from './errors';
 import type { FsOps } from './fs-ops';
+import { LiveTextFile, type OutsideBase } from './live-text-file';
 import { RECORD_HEADER_BYTES, scanRecords, type RecordScan } from './record-codec';
 import { readSnapshot, writeSnapshot } from './snapshot-file';
-import { readTextFile, TextFile } from './text-file';
-import { TextMirror } from './text-mirror';
+import { readTextFile, sha256Hex, TextFile, type BaseRef, type FileRead, type FileStamp, type TextFileContents } from './text-file';
 import { UpdateLog } from './update-log';
 
 const COMPACTION_RETRY_MS = 1000;
@@ -41,6 +49,77 @@ export interface DocumentSettings {
   textDebounceMs: number;
   groupCommit: boolean;
   warn: (message: string) => void;
+  /** The data directory's watcher, when outside edits of NAME.txt are followed while documents are open. */
+  watcher: () => DirectoryWatcher | null;
+  /** How long NAME.txt must hold still before an outside edit of it is read. */
+  fileSettleMs: number;
+  /** Longest text a document may hold: a longer NAME.txt is refused. */
+  maxTextChars: number;
+}
+
+/** What was found in NAME.txt at load that the store did not write. */
+interface FoundText {
+  read: FileRead;
+  base: OutsideBase | null;
+}
+
+/** The document's bytes on disk that a BaseRef may point into. */
+interface StoredBytes {
+  snapshot: Uint8Array | null;
+  snapshotSha: string | null;
+  scan: RecordScan;
+  baseFile: { bytes: Uint8Array; sha: string } | null;
+}
+
+/** The updates that rebuild the document as `ref` says it was; null when they are not on disk any more. */
+function rebuildState(ref: BaseRef, stored: StoredBytes): Uint8Array[] | null {
+  if ('baseFile' in ref) return stored.baseFile && stored.baseFile.sha === ref.baseFile ? [stored.baseFile.bytes] : null;
+  if (ref.snapshot !== stored.snapshotSha) return null;
+  const records: Uint8Array[] = [];
+  let end = 0;
+  for (const record of stored.scan.records) {
+    end += RECORD_HEADER_BYTES + record.length;
+    if (end > ref.logBytes) break;
+    records.push(record);
+  }
+  return stored.snapshot ? [stored.snapshot, ...records] : records;
+}
+
+/** The base of text `sha` as NAME.meta records it, checked to rebuild exactly that text; null otherwise. */
+function baseOf(sha: string, ref: BaseRef | null, stored: StoredBytes): OutsideBase | null {
+  if (!ref) return null;
+  const state = rebuildState(ref, stored);
+  if (!state) return null;
+  try {
+    const text = textOfState(state);
+    return sha256Hex(Buffer.from(text, 'utf8')) === sha ? { text, state } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The base an outside text found at load is merged against: the recorded base of a text the
+ * store wrote. After a crash part way through a write NAME.meta lists two; the one the file
+ * differs from least is the one it was edited from.
+ */
+function pickBase(found: Buffer, contents: TextFileContents, stored: StoredBytes): OutsideBase | null {
+  const bases = [...contents.own].map(([sha, ref]) => baseOf(sha, ref, stored)).filter((b): b is OutsideBase => b !== null);
+  if (bases.length <= 1) return bases[0] ?? null;
+  const text = found.toString('utf8');
+  const cost = (b: OutsideBase) => diffText(b.text, text).reduce((n, c) => n + c.deleteCount + c.insert.length, 0);
+  return bases.reduce((best, b) => (cost(b) < cost(best) ? b : best));
+}
+
+async function readBaseFile(path: string, warn: (message: string) => void): Promise<StoredBytes['baseFile']> {
+  try {
+    const bytes = await readSnapshot(path);
+    return bytes ? { bytes, sha: sha256Hex(bytes) } : null;
+  } catch (error) {
+    // Only a base for merging an outside edit: without it the edit is merged against the live text.
+    warn(`${path} cannot be read, and is not used (${(error as Error).message})`);
+    return null;
+  }
 }
 
 async function readOptional(path: string): Promise<Buffer | null> {
@@ -66,35 +145,56 @@ export class DocumentFiles implements StoredDocument {
   // Set when an append failed: the document then holds an update the log may not; a snapshot covers it.
   private unstored = false;
   private view: LiveDocumentView | undefined;
-  private mirror: TextMirror | undefined;
+  private live: LiveTextFile | undefined;
+  private base: BaseTracker | undefined;
   /** The log, once there is one (a new document's is created by its first append). */
   private log: UpdateLog | undefined;
+  /** SHA-256 of the snapshot's payload now (null: none); NAME.meta names the snapshot a base is found in by it. */
+  private snapshotSha: string | null;
+  /** NAME.base holds a base NAME.meta may point at (until the next write of NAME.txt). */
+  private baseFileInUse = false;
+  /** The store merges outside edits itself (see attach), so the core never gets one at load. */
+  readonly outsideEdit = null;
 
   private constructor(
     readonly name: string,
     readonly history: readonly Uint8Array[],
-    readonly outsideEdit: OutsideTextEdit | null,
     readonly existed: boolean,
+    /** NAME.txt had no history behind it, and its text becomes the document. */
+    readonly loadedFromText: boolean,
     private readonly paths: DocumentPaths,
     private readonly settings: DocumentSettings,
     private readonly scan: RecordScan,
     private readonly hadSnapshot: boolean,
-    /** Checksum of NAME.txt when the store wrote it, null when it is missing or foreign. */
-    private readonly textOnDisk: { text: string | null; sha256: string | null; isOurs: boolean },
+    stored: StoredBytes,
+    /** NAME.txt and NAME.meta as found. */
+    private readonly contents: TextFileContents,
+    /** An outside edit of NAME.txt found at load, merged once attached. */
+    private readonly found: FoundText | null,
+    /** NAME.txt is too large to be a document: refused unread. */
+    private readonly tooLarge: FileStamp | null,
     private readonly onClosed: () => void,
-  ) {}
+  ) {
+    this.snapshotSha = stored.snapshotSha;
+    this.baseFileInUse = stored.baseFile !== null;
+    this.storedAtLoad = stored;
+  }
+
+  /** What was on disk at load, for rebuilding the base of a stale NAME.txt at attach; dropped then. */
+  private storedAtLoad: StoredBytes | null;
 
   /** Reads document `name`'s files (creating none); throws CorruptFileError or a StorageError subclass. */
   static async load(name: string, settings: DocumentSettings, onClosed: () => void): Promise<DocumentFiles> {
     const { fs, warn } = settings;
     const paths = documentPaths(settings.dataDir, name);
     // Leftovers of replacements a crash interrupted; never the file of record.
-    await Promise.all([paths.text, paths.meta, paths.snapshot].map((p) => fs.unlink(tempPathFor(p)).catch(() => undefined)));
+    await Promise.all([paths.text, paths.meta, paths.snapshot, paths.base].map((p) => fs.unlink(tempPathFor(p)).catch(() => undefined)));
 
-    const [snapshot, logBytes, onDisk] = await Promise.all([
+    const [snapshot, logBytes, onDisk, baseFile] = await Promise.all([
       readSnapshot(paths.snapshot),
       readOptional(paths.log),
-      readTextFile(paths.text, paths.meta),
+      readTextFile(paths.text, paths.meta, 3 * settings.maxTextChars),
+      readBaseFile(paths.base, warn),
     ]);
     const scan: RecordScan = logBytes ? scanRecords(logBytes) : { records: [], validBytes: 0, damage: null };
     if (scan.damage?.kind === 'corrupt') throw new CorruptFileError(paths.log, scan.damage.offset, scan.damage.reason, 'log');
@@ -105,31 +205,39 @@ export class DocumentFiles implements StoredDocument {
     }
     const history = snapshot ? [snapshot, ...scan.records] : scan.records;
     const hasHistory = history.length > 0;
-    const textIsOurs = onDisk.sha256 !== null && onDisk.ownSha256.includes(onDisk.sha256);
-    let outsideEdit: OutsideTextEdit | null = null;
-    const source = `${name}.txt`;
-    if (!hasHistory && onDisk.text !== null && onDisk.text !== '' && !textIsOurs) {
-      outsideEdit = { text: onDisk.text, base: null, source };
-    } else if (hasHistory && onDisk.text !== null && !textIsOurs) {
-      outsideEdit = { text: onDisk.text, base: null, source };
-      warn(`${paths.text} was edited while the server was stopped; its difference is applied as an edit by "file"`);
+    const stored: StoredBytes = { snapshot, snapshotSha: snapshot ? sha256Hex(snapshot) : null, scan, baseFile };
+    const { read } = onDisk;
+    const textIsOurs = onDisk.sha256 !== null && onDisk.own.has(onDisk.sha256);
+    let found: FoundText | null = null;
+    let loadedFromText = false;
+    if (read && !textIsOurs && !hasHistory && read.bytes.length > 0) {
+      found = { read, base: null };
+      loadedFromText = true;
+    } else if (read && !textIsOurs && hasHistory) {
+      found = { read, base: pickBase(read.bytes, onDisk, stored) };
+      warn(
+        `${paths.text} was edited while the server was stopped; its difference ${found.base ? 'from the text the server last wrote there ' : ''}is merged as an edit by "file"`,
+      );
     }
-    const existed = hasHistory || onDisk.text !== null || logBytes !== null;
-    const stored = new DocumentFiles(
+    const existed = hasHistory || read !== null || onDisk.tooLarge !== null || logBytes !== null;
+    const files = new DocumentFiles(
       name,
       history,
-      outsideEdit,
       existed,
+      loadedFromText,
       paths,
       settings,
       scan,
       snapshot !== null,
-      { text: onDisk.text, sha256: onDisk.sha256, isOurs: textIsOurs },
+      stored,
+      onDisk,
+      found,
+      onDisk.tooLarge,
       onClosed,
     );
     // An existing log is opened now, so a torn tail is cut off before anything else is written.
-    if (logBytes !== null) await stored.openLog(scan.validBytes, logBytes.length);
-    return stored;
+    if (logBytes !== null) await files.openLog(scan.validBytes, logBytes.length);
+    return files;
   }
 
   historyError(index: number, cause: unknown): Error {
@@ -138,27 +246,75 @@ export class DocumentFiles implements StoredDocument {
     return new CorruptFileError(this.paths.log, recordOffset(this.scan, index - (this.hadSnapshot ? 1 : 0)), reason, 'log');
   }
 
-  attach(view: LiveDocumentView): void {
+  async attach(view: LiveDocumentView): Promise<void> {
     this.view = view;
-    const file = new TextFile(this.settings.fs, this.paths.text, this.paths.meta, this.textOnDisk.isOurs ? this.textOnDisk.sha256 : null);
-    this.mirror = new TextMirror(file, () => view.text(), this.settings.textDebounceMs, this.settings.warn);
-    // A stale or missing copy of a document with history is written (a crash can come before the
-    // debounced write); a new document gets its file with its first edit.
-    if (this.history.length > 0 && view.text() !== this.textOnDisk.text) this.mirror.schedule();
+    const { contents, settings, paths } = this;
+    const stored = this.storedAtLoad!;
+    this.storedAtLoad = null;
+    const base = (this.base = new BaseTracker());
+    const own =
+      contents.read && contents.sha256 !== null && contents.own.has(contents.sha256) ? contents.read.bytes.toString('utf8') : null;
+    if (own !== null && own === view.text()) {
+      base.reset([view.encodeState()], own);
+    } else if (own !== null) {
+      // A copy a crash left behind the log: its recorded base still serves until it is rewritten.
+      const recorded = baseOf(contents.sha256!, contents.own.get(contents.sha256!) ?? null, stored);
+      base.reset(recorded?.state ?? null, recorded?.text ?? null);
+    }
+    const disk = contents.read
+      ? { sha: contents.sha256, stamp: contents.read.stamp }
+      : contents.tooLarge
+        ? { sha: null, stamp: contents.tooLarge }
+        : null;
+    const file = new TextFile(settings.fs, paths.text, paths.meta, contents.own, disk);
+    const live = (this.live = new LiveTextFile(
+      {
+        source: `${this.name}.txt`,
+        textPath: paths.text,
+        debounceMs: settings.textDebounceMs,
+        settleMs: settings.fileSettleMs,
+        maxChars: settings.maxTextChars,
+        warn: settings.warn,
+      },
+      {
+        view,
+        file,
+        base,
+        ref: () => this.currentRef(),
+        written: () => this.textWritten(),
+        rebuild: (ref) => this.rebuildFromDisk(ref),
+      },
+    ));
+    if (this.tooLarge) {
+      live.refuseFound(
+        this.tooLarge,
+        `is ${this.tooLarge.size} bytes, longer than a document may be (${settings.maxTextChars} characters)`,
+      );
+    } else if (this.found) {
+      await live.mergeFound(this.found.read, this.found.base, this.loadedFromText);
+    } else if (this.history.length > 0 && view.text() !== own) {
+      // A stale or missing copy of a document with history is written (a crash can come before
+      // the debounced write, or the first rename); a new document gets its file with its first edit.
+      live.changed();
+    }
+    const watcher = settings.watcher();
+    if (watcher) live.watch(watcher);
     if (this.log) this.maybeCompact(this.log.sizeBytes, this.log.recordCount);
   }
 
   append(update: Uint8Array): Promise<void> {
     if (this.closing) return Promise.reject(new StoreClosedError(`document ${this.name}`));
     this.log ??= this.createLog();
-    return this.log.append(update).catch((err: unknown) => {
+    const appended = this.log.append(update);
+    this.base?.appended(update);
+    return appended.catch((err: unknown) => {
       this.unstored = true;
       throw err;
     });
   }
 
   changed(): void {
-    this.mirror?.schedule();
+    this.live?.changed();
   }
 
   /** True once close() has been called. */
@@ -171,24 +327,32 @@ export class DocumentFiles implements StoredDocument {
     return this.log?.syncCount ?? 0;
   }
 
+  /** Whether NAME.txt holds an outside edit that was refused (and is left alone). */
+  get textRefused(): boolean {
+    return this.live?.refused ?? false;
+  }
+
   async flushText(): Promise<void> {
-    if (!this.mirror) return;
-    this.mirror.schedule();
-    await this.mirror.flush();
+    await this.live?.flush();
   }
 
   async compact(): Promise<void> {
     if (this.closing) throw new StoreClosedError(`document ${this.name}`);
     const log = (this.log ??= this.createLog());
-    await log.exclusive(() => this.compactNow(log));
+    await this.betweenFileSteps(() => log.exclusive(() => this.compactNow(log)));
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       let failure: unknown = null;
+      // No file work from here on but the last write of NAME.txt.
+      await this.live?.stop();
       const log = this.log;
+      await log?.drain();
+      // The text first: the compaction below then finds NAME.txt's base to be the document itself.
+      // A document that never had files gets none for being opened.
+      if (this.live && (this.existed || log)) await this.live.close().catch((err: unknown) => (failure ??= err));
       if (log) {
-        await log.drain();
         if (this.unstored && this.view) {
           // Updates whose append failed are in the document (and were relayed); keep them if the disk lets us.
           await log
@@ -206,16 +370,15 @@ export class DocumentFiles implements StoredDocument {
         }
         await log.close().catch((err: unknown) => (failure ??= err));
       }
-      // A document that never had files gets none for being opened.
-      if (this.mirror && (this.existed || log)) await this.mirror.close().catch((err: unknown) => (failure ??= err));
+      this.base?.destroy();
       this.onClosed();
       if (failure) throw failure;
     })();
     return this.closing;
   }
 
-  /** Opens the existing log (cutting a torn tail off). */
-  private async openLog(validBytes: number, fileBytes: number): Promise<void> {
+  /** Opens the existing log (cutting a torn tail off); for load only. */
+  async openLog(validBytes: number, fileBytes: number): Promise<void> {
     const { fs, groupCommit } = this.settings;
     this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
       fs,
@@ -242,8 +405,7 @@ export class DocumentFiles implements StoredDocument {
     if (Date.now() < this.nextCompactionAt) return;
     this.compacting = true;
     const log = this.log;
-    log
-      .exclusive(() => this.compactNow(log))
+    this.betweenFileSteps(() => log.exclusive(() => this.compactNow(log)))
       .catch((err: unknown) => {
         this.nextCompactionAt = Date.now() + COMPACTION_RETRY_MS;
         if (!(err instanceof StoreClosedError))
@@ -252,12 +414,66 @@ export class DocumentFiles implements StoredDocument {
       .finally(() => (this.compacting = false));
   }
 
-  // Runs inside log.exclusive: no commit is in flight, so the log holds nothing the document lacks.
+  /** Runs `task` when no step of NAME.txt's work is under way (a compaction moves the base that work records). */
+  private betweenFileSteps<T>(task: () => Promise<T>): Promise<T> {
+    return this.live ? this.live.betweenSteps(task) : task();
+  }
+
+  /** Where the document now is found again on disk: the snapshot, then the log up to its last record appended. */
+  private currentRef(): BaseRef {
+    return { snapshot: this.snapshotSha, logBytes: this.log?.issuedBytes ?? 0 };
+  }
+
+  /** The document as `ref` finds it on disk now (read afresh); null when it is not there any more. */
+  private async rebuildFromDisk(ref: BaseRef): Promise<Uint8Array[] | null> {
+    if ('baseFile' in ref) return null;
+    try {
+      const [snapshot, logBytes] = await Promise.all([readSnapshot(this.paths.snapshot), readOptional(this.paths.log)]);
+      const stored: StoredBytes = {
+        snapshot,
+        snapshotSha: snapshot ? sha256Hex(snapshot) : null,
+        scan: logBytes ? scanRecords(logBytes.subarray(0, ref.logBytes)) : { records: [], validBytes: 0, damage: null },
+        baseFile: null,
+      };
+      return rebuildState(ref, stored);
+    } catch {
+      return null;
+    }
+  }
+
+  /** NAME.txt was written: NAME.meta no longer points at NAME.base. */
+  private textWritten(): void {
+    if (!this.baseFileInUse) return;
+    this.baseFileInUse = false;
+    unlink(this.paths.base).catch(() => undefined);
+  }
+
+  // Runs inside log.exclusive, between NAME.txt's steps: no commit is in flight, so the log holds
+  // nothing the document lacks, and the base of NAME.txt does not move.
   private async compactNow(log: UpdateLog): Promise<void> {
     if (!this.view) return;
     const state = this.view.encodeState();
+    const stateSha = sha256Hex(state);
+    const base = this.base;
+    const baseText = base?.text ?? null;
+    const baseSha = baseText === null ? null : sha256Hex(Buffer.from(baseText, 'utf8'));
+    const file = this.live?.file;
+    const upToDate = base?.upToDate ?? false;
+    if (file && base && baseText !== null && !upToDate) {
+      // The log the base is found in is about to be emptied: keep the base whole.
+      const baseState = base.current()!.state[0];
+      await writeSnapshot(this.settings.fs, this.paths.base, baseState);
+      this.baseFileInUse = true;
+      await file.rebase(baseSha, { baseFile: sha256Hex(baseState) });
+    }
     await writeSnapshot(this.settings.fs, this.paths.snapshot, state);
+    this.snapshotSha = stateSha;
+    this.live?.forgetOlderTexts();
     this.unstored = false;
+    // The base is the live document: it is the new snapshot alone. (A crash before this line
+    // leaves NAME.meta naming the old snapshot, and an outside edit made while stopped then
+    // merges against the document's text as it is.)
+    if (file && upToDate) await file.rebase(baseSha, { snapshot: stateSha, logBytes: 0 });
     await log.reset();
   }
 }

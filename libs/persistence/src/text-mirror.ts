@@ -4,7 +4,6 @@
 // more than once a second, and reported once until it succeeds again.
 
 import type { PersistenceError } from './errors';
-import type { TextFile } from './text-file';
 
 const RETRY_AFTER_FAILURE_MS = 1000;
 
@@ -17,8 +16,8 @@ export class TextMirror {
   private closed = false;
 
   constructor(
-    private readonly file: TextFile,
-    private readonly currentText: () => string,
+    /** Writes the document's current text (or leaves the file alone when it must). */
+    private readonly writeText: () => Promise<void>,
     private readonly delayMs: number,
     private readonly warn: (message: string) => void,
   ) {}
@@ -53,7 +52,7 @@ export class TextMirror {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     while (this.inFlight) await this.inFlight;
-    await this.file.write(this.currentText());
+    await this.writeText();
   }
 
   private startWrite(): void {
@@ -66,7 +65,7 @@ export class TextMirror {
   private async writeNow(): Promise<void> {
     this.dirty = false;
     try {
-      await this.file.write(this.currentText());
+      await this.writeText();
       this.failing = false;
     } catch (err) {
       this.dirty = true;

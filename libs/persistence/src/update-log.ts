@@ -49,6 +49,8 @@ export class UpdateLog {
   private closing: Promise<void> | null = null;
   /** A created file whose directory entry is not known to be durable yet. */
   private dirUnsynced: boolean;
+  /** Bytes of records appended and not yet committed or failed (queued and in flight). */
+  private uncommittedBytes = 0;
   /** Number of fdatasync calls made by commits; for tests and benchmarks. */
   syncCount = 0;
   /** Records in the log: those found at open (set by the opener) and those committed since. */
@@ -102,10 +104,19 @@ export class UpdateLog {
     return this.committed;
   }
 
+  /**
+   * The size the log will have once every record appended so far is committed: the end of the
+   * last one. (A failed commit drops its records, and the log is shorter than this said.)
+   */
+  get issuedBytes(): number {
+    return this.committed + this.uncommittedBytes;
+  }
+
   /** Appends one record; resolves once it is fsynced, rejects with a StorageError if it may not be. */
   append(payload: Uint8Array): Promise<void> {
     if (this.closed || this.closing) return Promise.reject(new StoreClosedError(`update log ${this.path}`));
     const frame = encodeRecord(payload);
+    this.uncommittedBytes += frame.length;
     return new Promise<void>((resolve, reject) => {
       this.records.push({ frame, resolve, reject });
       this.kick();
@@ -188,7 +199,10 @@ export class UpdateLog {
           // Records queued behind a failed batch may build on it (an edit next to one that was
           // not stored): storing them without it would ACK edits a restart cannot rebuild.
           // They fail too; their writers resend them.
-          for (const r of batch.concat(this.records.splice(0))) r.reject(err);
+          for (const r of batch.concat(this.records.splice(0))) {
+            this.uncommittedBytes -= r.frame.length;
+            r.reject(err);
+          }
           continue;
         }
         for (const r of batch) r.resolve();
@@ -232,5 +246,6 @@ export class UpdateLog {
     }
     this.dirtyTail = false;
     this.committed += data.length;
+    this.uncommittedBytes -= data.length;
   }
 }

@@ -29,7 +29,7 @@ const LIMITS = {
 /** Loads document `name` from `store` as the server would. */
 export async function openLive(store: DocumentStore, name: string): Promise<LiveDocument> {
   const files = await store.open(name);
-  const loadedFromText = files.history.length === 0 && files.outsideEdit !== null;
+  const { loadedFromText } = files;
   const shared = await SharedDocument.load(files, LIMITS);
   return {
     doc: shared.doc,
