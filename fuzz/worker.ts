@@ -61,7 +61,14 @@ async function main(): Promise<void> {
       }),
       { seed: data.seed, path: data.path, numRuns: 1, endOnFailure: true },
     );
-    parentPort!.postMessage({ kind: 'done', numRuns: 0, interrupted: false, failures: [], knownIssues: {}, input: fc.stringify(input) } satisfies FuzzWorkerResult);
+    parentPort!.postMessage({
+      kind: 'done',
+      numRuns: 0,
+      interrupted: false,
+      failures: [],
+      knownIssues: {},
+      input: fc.stringify(input),
+    } satisfies FuzzWorkerResult);
     return;
   }
   const knownIssues: Record<string, number> = {};
@@ -89,11 +96,17 @@ async function main(): Promise<void> {
         // JSON, byte arrays as hex: enough to replay the sequence on a fresh state by hand.
         statefulFile = join(data.outDir, `${data.target}-seed${seed}-inputs.json`);
         mkdirSync(data.outDir, { recursive: true });
-        const json = JSON.stringify(inputs, (_key, value: unknown) => (value instanceof Uint8Array ? { hex: Buffer.from(value).toString('hex') } : value), 1);
+        const json = JSON.stringify(
+          inputs,
+          (_key, value: unknown) => (value instanceof Uint8Array ? { hex: Buffer.from(value).toString('hex') } : value),
+          1,
+        );
         writeFileSync(statefulFile, json);
       },
       onStats: (values) => {
-        for (const [what, count] of Object.entries(values)) stats[what] = (stats[what] ?? 0) + count;
+        // Counters add up over batches; a "most ..." figure is the largest.
+        for (const [what, count] of Object.entries(values))
+          stats[what] = what.startsWith('most ') ? Math.max(stats[what] ?? 0, count) : (stats[what] ?? 0) + count;
       },
     });
     done += details.numRuns;

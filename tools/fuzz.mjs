@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TARGETS = ['frame-decoder', 'message-decoder', 'message-handling'];
+const TARGETS = ['frame-decoder', 'message-decoder', 'message-handling', 'small-frames'];
 
 function usage(message) {
   console.error(

@@ -51,9 +51,20 @@ function varUint(value: number): number[] {
   return out;
 }
 
+/** `bytes` with `deleteCount` bytes at `at` replaced by `insert` (a new array; Array.prototype.splice on bytes). */
+function splice(bytes: Uint8Array, at: number, deleteCount: number, insert: ArrayLike<number> = []): Uint8Array {
+  const end = Math.min(bytes.length, at + deleteCount);
+  const out = new Uint8Array(bytes.length - (end - at) + insert.length);
+  out.set(bytes.subarray(0, at));
+  out.set(insert, at);
+  out.set(bytes.subarray(end), at + insert.length);
+  return out;
+}
+
 /** Applies mutations in order to a copy of `bytes`. */
 export function mutateBytes(bytes: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  const out = Array.from(bytes);
+  // Typed arrays, not number arrays: inputs reach tens of kilobytes (deep or huge values).
+  let out: Uint8Array = bytes.slice();
   for (const m of mutations) {
     const at = m.at % (out.length + 1);
     switch (m.kind) {
@@ -64,22 +75,22 @@ export function mutateBytes(bytes: Uint8Array, mutations: readonly Mutation[]): 
         if (at < out.length) out[at] ^= 1 << m.bit;
         break;
       case 'insert':
-        out.splice(at, 0, ...m.bytes);
+        out = splice(out, at, 0, m.bytes);
         break;
       case 'delete':
-        out.splice(at, m.count);
+        out = splice(out, at, m.count);
         break;
       case 'truncate':
-        out.length = at;
+        out = out.slice(0, at);
         break;
       case 'duplicate':
-        out.splice(at, 0, ...out.slice(at, at + m.count));
+        out = splice(out, at, 0, out.slice(at, at + m.count));
         break;
       case 'varuint': {
         // Replace the varUint that starts here (or the byte, if none ends) by another value.
         let end = at;
         while (end < out.length && out[end] >= 0x80) end++;
-        out.splice(at, Math.min(end + 1, out.length) - at, ...varUint(m.value));
+        out = splice(out, at, Math.min(end + 1, out.length) - at, varUint(m.value));
         break;
       }
     }

@@ -66,10 +66,7 @@ export interface FuzzRunOptions {
 }
 
 /** Runs a target with fast-check and returns its report; throws only if opening the target fails. */
-export async function runFuzzTarget<Input>(
-  target: FuzzTarget<Input>,
-  options: FuzzRunOptions,
-): Promise<fc.RunDetails<[Input]>> {
+export async function runFuzzTarget<Input>(target: FuzzTarget<Input>, options: FuzzRunOptions): Promise<fc.RunDetails<[Input]>> {
   const checker = await target.open();
   const onRun = options.onRun ?? (() => undefined);
   const knownIssue = (error: unknown): KnownIssue | undefined =>
@@ -108,8 +105,6 @@ export async function runFuzzTarget<Input>(
           shrinking = true;
           try {
             await checker.check(input);
-          } catch (again) {
-            throw again;
           } finally {
             await recover();
           }

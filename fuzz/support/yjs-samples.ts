@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
-import { TEXT_NAME } from '@collab/persistence';
+import { TEXT_NAME } from '@collab/collab-core';
 
 let docs = 0;
 
@@ -17,6 +17,7 @@ export function newDoc(options: { gc?: boolean } = {}): Y.Doc {
 /** One edit of a document; positions are folded into the current lengths when replayed. */
 export type DocOp =
   | { readonly kind: 'insert'; readonly at: number; readonly text: string }
+  | { readonly kind: 'bulk-insert'; readonly at: number; readonly unit: string; readonly times: number }
   | { readonly kind: 'delete'; readonly at: number; readonly length: number }
   | { readonly kind: 'format'; readonly at: number; readonly length: number; readonly attributes: Record<string, unknown> }
   | { readonly kind: 'embed'; readonly at: number; readonly value: Record<string, unknown> }
@@ -81,21 +82,73 @@ export const docOpArb: fc.Arbitrary<DocOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 6 }) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('format' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 6 }), attributes: attributesArb }),
+    arbitrary: fc.record({
+      kind: fc.constant('format' as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: 6 }),
+      attributes: attributesArb,
+    }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('embed' as const), at: fc.nat(), value: fc.dictionary(keyArb, jsonLeafArb, { maxKeys: 2, noNullPrototype: true }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('embed' as const),
+      at: fc.nat(),
+      value: fc.dictionary(keyArb, jsonLeafArb, { maxKeys: 2, noNullPrototype: true }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('map-set' as const), key: keyArb, value: mapValueArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('map-delete' as const), key: keyArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('array-insert' as const), at: fc.nat(), values: fc.array(valueArb, { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('array-insert' as const),
+      at: fc.nat(),
+      values: fc.array(valueArb, { minLength: 1, maxLength: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('array-delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('nested' as const), key: keyArb, type: fc.constantFrom('text', 'array', 'map', 'xml', 'doc') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('nested' as const),
+      key: keyArb,
+      type: fc.constantFrom('text', 'array', 'map', 'xml', 'doc'),
+    }),
+  },
 );
 
-/** Arbitrary edit session: 1 to `maxTransactions` transactions of 1 to 4 edits. */
-export function editSessionArb(maxTransactions = 4): fc.Arbitrary<EditSession> {
+/** Arbitrary text edit: what a plain-text editor does (and all a client may send the server). */
+export const textOpArb: fc.Arbitrary<DocOp> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: textArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 6 }) }) },
+);
+
+/**
+ * Arbitrary long insert (a paste, or a file read in), up to `maxChars` UTF-16 units: documents
+ * whose state outgrows a frame. Units of 1 to 4 UTF-8 bytes, surrogate pairs included.
+ */
+export function bulkInsertArb(maxChars: number): fc.Arbitrary<DocOp> {
   return fc.record({
-    clientId: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 2 ** 32 - 1 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 3) }),
-    transactions: fc.array(fc.array(docOpArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: maxTransactions }),
+    kind: fc.constant('bulk-insert' as const),
+    at: fc.nat(),
+    unit: fc.constantFrom('a', 'line\n', 'é', '€', '\u{1F600}', 'ab\u{1F600}'),
+    // Mostly a few hundred characters (one frame of 1 KiB holds them), sometimes up to maxChars.
+    times: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: Math.min(250, maxChars) }) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: maxChars }) },
+    ),
+  });
+}
+
+/** Arbitrary edit session: 1 to `maxTransactions` transactions of 1 to 4 edits (of `opArb`, any kind by default). */
+export function editSessionArb(maxTransactions = 4, opArb: fc.Arbitrary<DocOp> = docOpArb): fc.Arbitrary<EditSession> {
+  return fc.record({
+    clientId: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 2 ** 32 - 1 }) },
+      { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 3) },
+    ),
+    transactions: fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: maxTransactions }),
   });
 }
 
@@ -126,6 +179,13 @@ export function applyDocOp(doc: Y.Doc, op: DocOp): void {
     case 'insert':
       if (op.text) text.insert(op.at % (text.length + 1), op.text);
       return;
+    case 'bulk-insert': {
+      // Whole units only: a position inside a surrogate pair would split it.
+      const at = op.at % (text.length + 1);
+      const code = at > 0 ? text.toString().charCodeAt(at - 1) : 0;
+      text.insert(code >= 0xd800 && code <= 0xdbff ? at - 1 : at, op.unit.repeat(Math.ceil(op.times / op.unit.length)));
+      return;
+    }
     case 'delete': {
       if (!text.length) return;
       const at = op.at % text.length;

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { PresenceRefusedError } from './errors';
-import { PresenceTable, nestsWithin } from './presence';
+import { PresenceTable, nestsWithin, writtenJsonBytes } from './presence';
 
 const LIMITS = { maxStateBytes: 1024, maxDepth: 8, maxIdsPerPeer: 2 };
 
@@ -125,5 +126,20 @@ describe('nestsWithin', () => {
     expect(nestsWithin({ a: [1, { b: 2 }] }, 3)).toBe(true);
     expect(nestsWithin({ a: [1, { b: 2 }] }, 2)).toBe(false);
     expect(nestsWithin('text', 1)).toBe(true);
+  });
+});
+
+describe('writtenJsonBytes', () => {
+  it('counts the bytes JSON.stringify writes for a parsed value, however the JSON was written', () => {
+    const texts = fc.oneof(
+      fc.json(),
+      fc.constantFrom('[1E20,1e-7,-0,1e999,0.10]', '"\\u0041\\ud83d\\ude00\\ud800"', '{"__proto__":1,"a":[{},[]]}', 'null'),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        const value: unknown = JSON.parse(text);
+        expect(writtenJsonBytes(value)).toBe(Buffer.byteLength(JSON.stringify(value)));
+      }),
+    );
   });
 });

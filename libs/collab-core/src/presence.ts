@@ -30,6 +30,8 @@ export interface PresenceOutcome {
   readonly contested: readonly number[];
 }
 
+const utf8 = new TextEncoder();
+
 /** Whether arrays and objects in `value` nest at most `limit` deep (iteratively: no stack to overflow). */
 export function nestsWithin(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
@@ -40,6 +42,28 @@ export function nestsWithin(value: unknown, limit: number): boolean {
     for (const child of Object.values(item as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return true;
+}
+
+/**
+ * The UTF-8 bytes JSON.stringify takes for a value JSON.parse made, counted without writing the
+ * value out (iteratively: only its strings, numbers and keys are written, one at a time).
+ */
+export function writtenJsonBytes(value: unknown): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object') {
+      bytes += utf8.encode(JSON.stringify(item) ?? 'null').length;
+      continue;
+    }
+    const children = Array.isArray(item) ? item : Object.values(item as object);
+    // Brackets, and a comma between two children; an object's keys also take a colon each.
+    bytes += 2 + Math.max(0, children.length - 1);
+    if (!Array.isArray(item)) for (const key of Object.keys(item as object)) bytes += utf8.encode(JSON.stringify(key)).length + 1;
+    for (const child of children) stack.push(child);
+  }
+  return bytes;
 }
 
 /** The entries of an awareness update that were kept, and how many it held. */
@@ -90,6 +114,14 @@ function readEntries(update: Uint8Array, limits: PresenceLimits, keepRemoval: (i
       const state: unknown = JSON.parse(json);
       if (!nestsWithin(state, limits.maxDepth)) {
         throw new PresenceRefusedError(`A presence state may nest arrays and objects at most ${limits.maxDepth} deep.`);
+      }
+      // A state is kept parsed and sent on written again, which can be longer than what came
+      // (`1E20` is written 100000000000000000000): the limit holds for what is sent.
+      const written = writtenJsonBytes(state);
+      if (written > limits.maxStateBytes) {
+        throw new PresenceRefusedError(
+          `A presence state may hold at most ${limits.maxStateBytes} bytes of JSON; one of ${written} bytes was sent (as the server writes it).`,
+        );
       }
       entries.push({ id, clock, json, state });
     }
@@ -184,7 +216,11 @@ export class PresenceTable {
 
   /** Awareness updates holding every state, each at most `maxBytes` (empty when nobody is present). */
   encodeAll(maxBytes: number): Uint8Array[] {
-    const ids = [...this.awareness.getStates().keys()];
+    return this.encodeParts([...this.awareness.getStates().keys()], maxBytes);
+  }
+
+  /** Awareness updates for these ids (their states, or their removal), each at most `maxBytes` unless one state alone is larger. */
+  encodeParts(ids: number[], maxBytes: number): Uint8Array[] {
     if (!ids.length) return [];
     const whole = encodeAwarenessUpdate(this.awareness, ids);
     if (whole.length <= maxBytes) return [whole];
@@ -205,32 +241,31 @@ export class PresenceTable {
     return parts;
   }
 
-  /** An awareness update for these ids (their states, or their removal). */
-  encode(ids: number[]): Uint8Array {
-    return encodeAwarenessUpdate(this.awareness, ids);
-  }
-
   destroy(): void {
     this.awareness.off('update', this.onUpdate);
     this.awareness.destroy();
   }
 
   private readonly onUpdate = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    // One update may name an id more than once (removed, then set again, say): y-protocols lists
+    // it under each, in no order, so what counts is whether it has a state once the update is in.
+    const changed = [...new Set([...added, ...updated, ...removed])];
+    const states = this.awareness.getStates();
     const ids = this.idsOf.get(origin as object);
-    for (const id of [...added, ...updated]) {
-      if (ids && this.ownerOf.get(id) === undefined) {
+    for (const id of changed) {
+      if (states.has(id) && ids && this.ownerOf.get(id) === undefined) {
         this.ownerOf.set(id, origin as object);
         ids.add(id);
       }
     }
-    const changed = [...added, ...updated, ...removed];
     if (changed.length) this.onChange(changed, origin);
     // Gone means forgotten: no owner, no clock (y-protocols would keep one per id for ever).
-    for (const id of removed) {
+    for (const id of changed) {
+      if (states.has(id)) continue;
       const holder = this.ownerOf.get(id);
       if (holder !== undefined) this.idsOf.get(holder)?.delete(id);
       this.ownerOf.delete(id);
-      if (!this.awareness.getStates().has(id)) this.awareness.meta.delete(id);
+      this.awareness.meta.delete(id);
     }
   };
 }

@@ -117,6 +117,10 @@ export function resolveCoreSettings(given: Partial<CoreSettings> = {}): CoreSett
   for (const [key, value] of Object.entries(given) as [keyof CoreSettings, unknown][]) {
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
   }
+  // A HELLO is a few hundred bytes: with frames smaller than the default, the frame is the limit.
+  if (given.maxHelloBytes === undefined && typeof settings.maxFrameBytes === 'number' && settings.maxFrameBytes < settings.maxHelloBytes) {
+    settings.maxHelloBytes = settings.maxFrameBytes;
+  }
   for (const [key, rule] of Object.entries(CORE_SETTING_RULES) as [keyof typeof CORE_SETTING_RULES, IntegerRule][]) {
     const value = settings[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > rule.max) {

@@ -10,7 +10,7 @@ import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './pres
 import type { LiveDocumentView, OutsideMergeResult, OutsideTextEdit, StoredDocument } from './storage';
 import { diffText } from './text-diff';
 import { applyChangesToYText, mergeFileText, textLengthAfter } from './text-merge';
-import { splitUpdate } from './update-split';
+import { encodeDeletions, splitUpdate } from './update-split';
 import { appliesCleanly } from './update-dependencies';
 import { checkTextUpdate, type TextUpdate, type UpdateShape } from './update-shape';
 
@@ -18,6 +18,8 @@ export { TEXT_NAME };
 
 /** Bytes a SYNC or AWARENESS message adds around its data: type, sync type, length. */
 const MESSAGE_OVERHEAD_BYTES = 16;
+/** Bytes an awareness update adds around one state's JSON: entry count, client id, clock, length. */
+const PRESENCE_ENTRY_OVERHEAD_BYTES = 32;
 
 /** Who made a change, as logs and clients show it: a client, or the server itself (`file`). */
 export interface ChangeOrigin {
@@ -82,7 +84,12 @@ export class SharedDocument {
     private readonly stored: StoredDocument,
     private readonly options: SharedDocumentOptions,
   ) {
-    this.presence = new PresenceTable(this.doc, options.presence, (ids, origin) => this.relayPresence(ids, origin));
+    // Each state must fit a message of its own (an AWARENESS message cannot be cut inside a state).
+    const maxStateBytes = Math.min(
+      options.presence.maxStateBytes,
+      options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES - PRESENCE_ENTRY_OVERHEAD_BYTES,
+    );
+    this.presence = new PresenceTable(this.doc, { ...options.presence, maxStateBytes }, (ids, origin) => this.relayPresence(ids, origin));
   }
 
   /**
@@ -172,8 +179,18 @@ export class SharedDocument {
    * document lacks, changes more than the text, or would pass maxDocumentChars; the promise
    * rejects with the storage's error when it cannot be stored.
    */
-  applyChange(peer: DocumentPeer, update: Uint8Array): Promise<void> {
-    const decoded = checkTextUpdate(update, TEXT_NAME);
+  applyChange(peer: DocumentPeer, received: Uint8Array): Promise<void> {
+    let update = received;
+    let decoded = checkTextUpdate(update, TEXT_NAME);
+    // Structs the document has add nothing, but Yjs still looks up their origins and splits the
+    // items those land in; a split inside a surrogate pair replaces both halves with U+FFFD, a
+    // change no 'update' event reports (so it would be neither stored nor relayed). An update
+    // that adds no struct is therefore applied as its deletions alone.
+    const { store } = this.doc;
+    if (decoded.structs.length && decoded.structs.every((s) => s.id.clock + s.length <= Y.getState(store, s.id.client))) {
+      update = encodeDeletions(decoded.ds);
+      decoded = checkTextUpdate(update, TEXT_NAME);
+    }
     if (this.wouldExceed(decoded)) {
       throw new UpdateRefusedError(
         'too-large',
@@ -198,7 +215,6 @@ export class SharedDocument {
     }
     // Not expected once the update was checked. Should it happen, the document keeps nothing
     // aside, and what it did apply is relayed and stored, with the whole state.
-    const { store } = this.doc;
     if (store.pendingStructs || store.pendingDs) {
       store.pendingStructs = null;
       store.pendingDs = null;
@@ -448,8 +464,10 @@ export class SharedDocument {
     this.flushRelay();
     const recipients = [...this.peers].filter((p) => p !== origin);
     if (!recipients.length) return;
-    const payload = encodeMessage({ type: MessageType.Awareness, update: this.presence.encode(ids) });
-    for (const p of recipients) p.send(payload);
+    const payloads = this.presence
+      .encodeParts(ids, this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES)
+      .map((update) => encodeMessage({ type: MessageType.Awareness, update }));
+    for (const p of recipients) for (const payload of payloads) p.send(payload);
   }
 }
 

@@ -119,6 +119,13 @@ class Part {
   }
 }
 
+/** An update holding only the deletions of `ds` (a decoded update's delete set). */
+export function encodeDeletions(ds: ReturnType<typeof Y.decodeUpdate>['ds']): Uint8Array {
+  const part = new Part();
+  for (const [client, ranges] of ds.clients) for (const range of ranges) part.addDelete(client, { clock: range.clock, len: range.len });
+  return part.encode();
+}
+
 /**
  * `update` as one or more updates of at most `maxBytes` each (the update itself when it fits).
  * Throws MessageTooLargeError when a single item that cannot be cut (binary or JSON content,
