@@ -241,12 +241,10 @@ const streamArb: fc.Arbitrary<FrameStream> = fc.oneof(
   {
     // Headers announcing small lengths, so random bodies sometimes fit and sometimes do not.
     weight: 1,
-    arbitrary: fc
-      .array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.uint8Array({ maxLength: 40 })), { maxLength: 6 })
-      .map((parts) => ({
-        kind: 'random' as const,
-        bytes: Buffer.concat(parts.map(([n, body]) => Buffer.concat([Buffer.from([0, 0, 0, n]), body]))),
-      })),
+    arbitrary: fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.uint8Array({ maxLength: 40 })), { maxLength: 6 }).map((parts) => ({
+      kind: 'random' as const,
+      bytes: Buffer.concat(parts.map(([n, body]) => Buffer.concat([Buffer.from([0, 0, 0, n]), body]))),
+    })),
   },
   {
     weight: 2,

@@ -100,7 +100,8 @@ function checkDecoded(message: Message, payload: Uint8Array): void {
     if (value === undefined) continue;
     if (!(value instanceof Uint8Array) || value.buffer !== payload.buffer) fail(`the ${field} field is not a view into the payload`);
     const end = value.byteOffset + value.byteLength;
-    if (value.byteOffset < payload.byteOffset || end > payload.byteOffset + payload.byteLength) fail(`the ${field} field reaches outside the payload`);
+    if (value.byteOffset < payload.byteOffset || end > payload.byteOffset + payload.byteLength)
+      fail(`the ${field} field reaches outside the payload`);
   }
   let again: Message;
   try {
@@ -111,7 +112,8 @@ function checkDecoded(message: Message, payload: Uint8Array): void {
   if (!sameMessage(again, message)) fail(`a decoded ${messageTypeName(message.type)} changed in an encode/decode round trip`);
   // What the server and the client do next with a decoded message must not throw either.
   if (typeof messageTypeName(message.type) !== 'string') fail('messageTypeName returned no name');
-  if (checkHello(message, { token: 'fuzz-token' }).ok && message.type !== MessageType.Hello) fail('checkHello accepted a message that is not HELLO');
+  if (checkHello(message, { token: 'fuzz-token' }).ok && message.type !== MessageType.Hello)
+    fail('checkHello accepted a message that is not HELLO');
   checkWelcome(message, { document: 'temp' });
   if (message.type === MessageType.Error) {
     const text = describeServerError(message);
@@ -162,13 +164,18 @@ const syncArb: fc.Arbitrary<Message> = fc
 
 const awarenessArb: fc.Arbitrary<Message> = fc.oneof(
   fc
-    .tuple(fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.option(fc.record({ user: fc.record({ name: fc.string({ maxLength: 8 }) }) }), { nil: null }))
+    .tuple(
+      fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+      fc.option(fc.record({ user: fc.record({ name: fc.string({ maxLength: 8 }) }) }), { nil: null }),
+    )
     .map(([clientId, state]) => {
       const doc = newDoc();
       doc.clientID = clientId;
       return { type: MessageType.Awareness, update: realAwarenessUpdate(doc, state) } as Message;
     }),
-  fc.array(awarenessEntryArb, { maxLength: 3 }).map((entries): Message => ({ type: MessageType.Awareness, update: encodeAwarenessEntries(entries) })),
+  fc
+    .array(awarenessEntryArb, { maxLength: 3 })
+    .map((entries): Message => ({ type: MessageType.Awareness, update: encodeAwarenessEntries(entries) })),
 );
 
 /** Arbitrary valid message of any type, with realistic SYNC and AWARENESS bodies. */
@@ -197,7 +204,14 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       maxFrameBytes: uintArb,
     }),
   },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant(MessageType.Error as const), code: fc.oneof(fc.integer({ min: 1, max: 11 }), uintArb), message: stringArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant(MessageType.Error as const),
+      code: fc.oneof(fc.integer({ min: 1, max: 11 }), uintArb),
+      message: stringArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant(MessageType.Ack as const), count: uintArb }) },
   { weight: 1, arbitrary: fc.constant({ type: MessageType.Ping as const }) },
   { weight: 1, arbitrary: fc.constant({ type: MessageType.Pong as const }) },
@@ -221,7 +235,10 @@ export const messageDecoderInputArb: fc.Arbitrary<MessageDecoderInput> = fc.oneo
       kind: fc.constant('message' as const),
       message: messageArb,
       mutations: fc.constant([] as Mutation[]),
-      extra: fc.oneof({ weight: 3, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+      extra: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(new Uint8Array(0)) },
+        { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8 }) },
+      ),
     }),
   },
   {
