@@ -73,6 +73,8 @@ export class SharedDocument {
   /** Whether a transaction changed anything since applyChange or applyStoredUpdate reset it, and the state vector before the first that did (an 'afterTransaction' listener: cheap, unlike 'update', for which Yjs encodes every change again). */
   private lastBefore: Map<number, number> = new Map();
   private lastChanged = false;
+  /** When relayed updates last went out. */
+  private lastFlush = -Infinity;
   /** Updates to relay at the end of this turn of the event loop, with their authors. */
   private pendingRelay: Array<{ update: Uint8Array; origin: unknown }> = [];
   /** Recipients of the update being applied now, for onChange. */
@@ -431,7 +433,13 @@ export class SharedDocument {
     this.lastRecipients = recipients;
     if (!recipients.length) return;
     this.pendingRelay.push({ update, origin });
-    if (this.pendingRelay.length === 1) setImmediate(this.flushRelay);
+    if (this.pendingRelay.length > 1) return;
+    // At the end of this turn; but under load at most one flush per RELAY_INTERVAL_MS, so that
+    // each client gets one write per interval, not one per edit (the wait only comes when
+    // edits arrive faster than that: a lone typist's keystrokes go out at once).
+    const wait = this.lastFlush + RELAY_INTERVAL_MS - performance.now();
+    if (wait <= 0) setImmediate(this.flushRelay);
+    else setTimeout(this.flushRelay, wait);
   }
 
   /**
@@ -443,6 +451,7 @@ export class SharedDocument {
     const batch = this.pendingRelay;
     if (!batch.length) return;
     this.pendingRelay = [];
+    this.lastFlush = performance.now();
     const maxBytes = this.options.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
     const messages = (update: Uint8Array): Uint8Array[] =>
       splitUpdate(update, maxBytes).map((data) => encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data }));
@@ -473,6 +482,9 @@ export class SharedDocument {
 
 const MISSING_DEPENDENCY =
   "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); it was not applied.";
+
+/** Under load, relayed updates go out together at most this often (see relay()). */
+const RELAY_INTERVAL_MS = 2;
 
 /** Updates merged a bounded number at a time (Y.mergeUpdates costs more than linear time in their number). */
 const MERGE_CHUNK = 64;
