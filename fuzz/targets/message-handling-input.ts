@@ -367,6 +367,8 @@ export interface HandlingProfile {
 // do the handshake and idle timeouts. Every input comes from an address of its own, so wrong
 // tokens are never slowed down (the back-off is for real time too).
 const COMMON_SETTINGS: Partial<CoreSettings> = {
+  // Relays at the end of each turn: settle() waits for turns of the loop, not for timers.
+  relayIntervalMs: 0,
   serverName: 'collab-server fuzz',
   token: FUZZ_TOKEN,
   maxClients: 1_000,

@@ -95,6 +95,7 @@ export class CollabCore implements SessionHost {
           maxMessageBytes: settings.maxFrameBytes,
           maxDocumentChars: settings.maxDocumentChars,
           maxDocumentItems: settings.maxDocumentItems,
+          relayIntervalMs: settings.relayIntervalMs,
           presence: {
             maxStateBytes: settings.maxPresenceBytes,
             maxDepth: settings.maxPresenceDepth,

@@ -38,6 +38,12 @@ export interface CoreSettings {
    * at a time.
    */
   maxDocumentItems: number;
+  /**
+   * Under load, relayed updates of a document go out together at most this often (one write per
+   * client per interval instead of one per edit); 0: at the end of every turn of the event loop.
+   * Edits spaced further apart than this go out at once.
+   */
+  relayIntervalMs: number;
   /** Largest presence (awareness) state of one client, as JSON bytes. */
   maxPresenceBytes: number;
   /** Deepest nesting of arrays and objects in a presence state. */
@@ -70,6 +76,7 @@ export const DEFAULT_CORE_SETTINGS: Readonly<CoreSettings> = Object.freeze({
   maxDocumentChars: 16 * 1024 * 1024,
   maxLineBytes: 64 * 1024,
   maxDocumentItems: 512 * 1024,
+  relayIntervalMs: 2,
   maxPresenceBytes: 16 * 1024,
   maxPresenceDepth: 16,
   maxPresenceIdsPerClient: 4,
@@ -103,6 +110,7 @@ export const CORE_SETTING_RULES: Readonly<Record<Exclude<keyof CoreSettings, 'se
   // A line must hold at least `AUTH ` and a token; past 16 MiB one line would hold a process's memory.
   maxLineBytes: { min: 64, max: 16 * 1024 * 1024, unit: 'bytes' },
   maxDocumentItems: { min: 1, max: 1024 * 1024 * 1024, unit: 'items' },
+  relayIntervalMs: { min: 0, max: 1000, unit: 'milliseconds' },
   maxPresenceBytes: { min: 256, max: 1024 * 1024, unit: 'bytes' },
   maxPresenceDepth: { min: 2, max: 1000, unit: 'levels' },
   maxPresenceIdsPerClient: { min: 1, max: 1000, unit: 'ids' },

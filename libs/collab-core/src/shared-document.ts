@@ -40,6 +40,8 @@ export interface SharedDocumentOptions {
   maxDocumentChars: number;
   /** Most items (structs) a client's change may bring the document to. */
   maxDocumentItems: number;
+  /** Under load, relays go out together at most this often (default 2 ms; 0: each turn of the event loop). */
+  relayIntervalMs?: number;
   presence: PresenceLimits;
   /** A change was applied and handed to the storage; `recipients` are the peers it was relayed to. */
   onChange?(document: string, origin: ChangeOrigin, shape: UpdateShape, recipients: readonly DocumentPeer[]): void;
@@ -434,10 +436,10 @@ export class SharedDocument {
     if (!recipients.length) return;
     this.pendingRelay.push({ update, origin });
     if (this.pendingRelay.length > 1) return;
-    // At the end of this turn; but under load at most one flush per RELAY_INTERVAL_MS, so that
+    // At the end of this turn; but under load at most one flush per relayIntervalMs, so that
     // each client gets one write per interval, not one per edit (the wait only comes when
     // edits arrive faster than that: a lone typist's keystrokes go out at once).
-    const wait = this.lastFlush + RELAY_INTERVAL_MS - performance.now();
+    const wait = this.lastFlush + (this.options.relayIntervalMs ?? DEFAULT_RELAY_INTERVAL_MS) - performance.now();
     if (wait <= 0) setImmediate(this.flushRelay);
     else setTimeout(this.flushRelay, wait);
   }
@@ -483,8 +485,8 @@ export class SharedDocument {
 const MISSING_DEPENDENCY =
   "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); it was not applied.";
 
-/** Under load, relayed updates go out together at most this often (see relay()). */
-const RELAY_INTERVAL_MS = 2;
+/** Under load, relayed updates go out together at most this often by default (see relay()). */
+const DEFAULT_RELAY_INTERVAL_MS = 2;
 
 /** Updates merged a bounded number at a time (Y.mergeUpdates costs more than linear time in their number). */
 const MERGE_CHUNK = 64;
