@@ -27,3 +27,4 @@ export {
   TextFileRefusedError,
 } from './errors';
 export type { DamagedFile } from './errors';
+export { validateDocumentName } from './document-name';
