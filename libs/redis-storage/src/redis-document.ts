@@ -183,6 +183,7 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
     // instance's own directory): the whole state, once, brings them level.
     const upTo = this.cursor;
     this.folding = this.folding.then(() => files.append(view.encodeState())).then(() => this.folded(upTo));
+    files.changed();
     await this.folding.catch((error: Error) => this.foldFailed(error));
   }
 

@@ -138,12 +138,15 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
     });
-    probe.on('error', () => undefined);
+    let lastError: Error | undefined;
+    probe.on('error', (error: Error) => (lastError = error));
     try {
       await probe.connect();
     } catch (error) {
       probe.disconnect();
-      throw new RedisUnreachableError(url, (error as Error).message, { cause: error });
+      // connect() rejects with "Connection is closed."; the reason is the error before it.
+      const cause = lastError ?? (error as Error);
+      throw new RedisUnreachableError(url, cause.message || (cause as NodeJS.ErrnoException).code || String(cause), { cause });
     }
     let warning: string | null;
     try {
