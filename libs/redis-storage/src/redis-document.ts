@@ -23,6 +23,8 @@ interface Holding {
   files: DocumentFiles | null;
   /** When Redis last confirmed the lease (Date.now()). */
   renewedAt: number;
+  /** The files were locked by another process once already (said once in the log). */
+  waitedForFiles?: boolean;
 }
 
 /** A document whose history is in Redis. */
@@ -149,7 +151,9 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
 
   /** Renews the lease, or takes it when it is free; run by the storage every third of a lease. */
   tendLease(): Promise<void> {
-    this.leaseWork = this.leaseWork.then(() => this.tendLeaseNow()).catch(() => undefined);
+    this.leaseWork = this.leaseWork
+      .then(() => this.tendLeaseNow())
+      .catch((error: Error) => this.host.warn(`Lease work on ${this.name} failed (tried again shortly): ${error.message}`));
     return this.leaseWork;
   }
 
@@ -159,6 +163,9 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
       this.host.presence.leave(this);
       await this.lastAppend;
       await this.leaseWork;
+      // A holder still waiting for the files (their last writer only just let go) tries once more:
+      // whoever holds the lease at the end writes the last of the document into them.
+      if (this.holding && !this.holding.files) await this.openFiles(this.holding, true).catch(() => undefined);
       if (this.holding) {
         // What the others added since the last read, so the files (and NAME.txt) end complete.
         try {
@@ -280,14 +287,16 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
     await this.openFiles(taken);
   }
 
-  private async openFiles(holding: Holding): Promise<void> {
-    const files = await this.host.openFiles(this.name);
+  private async openFiles(holding: Holding, closing = false): Promise<void> {
+    const files = await this.host.openFiles(this.name, !holding.waitedForFiles);
+    holding.waitedForFiles = true;
     if (!files) return;
-    if (this.holding !== holding || this.closing) {
+    if (this.holding !== holding || (this.closing && !closing)) {
       await files.close().catch(() => undefined);
       return;
     }
     holding.files = files;
+    this.host.info(`Writing ${this.name} into the data directory from now on`);
     await this.startFolding(files);
   }
 

@@ -54,8 +54,8 @@ export interface RedisDocumentHost {
   readonly trimEntries: number;
   warn(message: string): void;
   info(message: string): void;
-  /** The document's files under their per-document lock; null while another live process holds them. */
-  openFiles(name: string): Promise<DocumentFiles | null>;
+  /** The document's files under their per-document lock; null while another live process holds them (said in the log when `sayWhy`). */
+  openFiles(name: string, sayWhy?: boolean): Promise<DocumentFiles | null>;
   /** The document closed. */
   forget(document: RedisDocument): void;
 }
@@ -199,11 +199,14 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
     return loading;
   }
 
-  async openFiles(name: string): Promise<DocumentFiles | null> {
+  async openFiles(name: string, sayWhy = true): Promise<DocumentFiles | null> {
     try {
       return await this.files.open(name);
     } catch (error) {
-      if (error instanceof LockedError) return null;
+      if (error instanceof LockedError) {
+        if (sayWhy) this.info(`Not writing ${name} into the data directory until it is free: ${error.message}`);
+        return null;
+      }
       throw error;
     }
   }
@@ -245,12 +248,12 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
   private async load(name: string): Promise<RedisDocument> {
     const keys = documentKeys(name, this.keyPrefix);
     const { command, instanceId, leaseMs } = this;
-    let holding: { token: number; files: DocumentFiles | null; renewedAt: number } | null = null;
+    let holding: { token: number; files: DocumentFiles | null; renewedAt: number; waitedForFiles?: boolean } | null = null;
     // A new document waits until some instance seeded it from its files (bounded: it may be this one).
     for (let attempt = 0; ; attempt++) {
       const token = await command.collabAcquire(keys.lease, keys.fence, instanceId, leaseMs);
       if (token !== null) {
-        holding = { token: Number(token), files: await this.openFiles(name), renewedAt: Date.now() };
+        holding = { token: Number(token), files: await this.openFiles(name), renewedAt: Date.now(), waitedForFiles: true };
         this.info(`Holding the lease of ${name} (token ${token}): folding its updates into the data directory`);
       }
       if ((await command.exists(keys.seeded)) === 1) break;
