@@ -249,6 +249,7 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
     const keys = documentKeys(name, this.keyPrefix);
     const { command, instanceId, leaseMs } = this;
     let holding: { token: number; files: DocumentFiles | null; renewedAt: number; waitedForFiles?: boolean } | null = null;
+    let alreadySeeded = false;
     // A new document waits until some instance seeded it from its files (bounded: it may be this one).
     for (let attempt = 0; ; attempt++) {
       const token = await command.collabAcquire(keys.lease, keys.fence, instanceId, leaseMs);
@@ -256,7 +257,11 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
         holding = { token: Number(token), files: await this.openFiles(name), renewedAt: Date.now(), waitedForFiles: true };
         this.info(`Holding the lease of ${name} (token ${token}): folding its updates into the data directory`);
       }
-      if ((await command.exists(keys.seeded)) === 1) break;
+      if ((await command.exists(keys.seeded)) === 1) {
+        // Another instance made it (or loaded it from its files) before: it exists for this one too.
+        alreadySeeded = true;
+        break;
+      }
       if (holding?.files) {
         const files = holding.files;
         const state = files.history.length ? stateOf(files.history, (i, cause) => files.historyError(i, cause)) : new Uint8Array();
@@ -302,7 +307,7 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
         history.push(update);
         ids.push(id);
       }
-      const existed = history.length > 0 || (holding?.files?.existed ?? false);
+      const existed = alreadySeeded || history.length > 0 || (holding?.files?.existed ?? false);
       return new RedisDocument(name, keys, history, ids, existed, cursor, this, holding);
     } catch (error) {
       if (holding) {
