@@ -37,7 +37,9 @@ import { loadConcurrentTrace, traceDataPath, type ReplayTrace } from '@collab/te
 import { median, percentileOf, progress, progressDone, table } from './bench-table';
 
 // Knobs for trying other settings (COLLAB_BENCH_*); the defaults are the published figures.
-const CLIENT_COUNTS = (process.env['COLLAB_BENCH_CLIENTS'] ?? '10,100').split(',').map(Number);
+// 'none': only the trace replay.
+const CLIENT_COUNTS =
+  process.env['COLLAB_BENCH_CLIENTS'] === 'none' ? [] : (process.env['COLLAB_BENCH_CLIENTS'] ?? '10,100').split(',').map(Number);
 const WINDOW = envNumber('COLLAB_BENCH_WINDOW', 2);
 const WARMUP_S = 1;
 /** Measured slices of SLICE_S per server: closed loop, then fixed rate. */
