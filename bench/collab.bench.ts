@@ -29,6 +29,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from
 import { join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
 import * as Y from 'yjs';
 import { connectOurs, connectYWebsocket, type BenchClient, type ClientOptions } from './collab-clients';
 import { forEachItemRange } from './yjs-update-ids';
@@ -36,7 +37,9 @@ import { loadConcurrentTrace, traceDataPath, type ReplayTrace } from '@collab/te
 import { median, percentileOf, progress, progressDone, table } from './bench-table';
 
 // Knobs for trying other settings (COLLAB_BENCH_*); the defaults are the published figures.
-const CLIENT_COUNTS = (process.env['COLLAB_BENCH_CLIENTS'] ?? '10,100').split(',').map(Number);
+// 'none': only the trace replay.
+const CLIENT_COUNTS =
+  process.env['COLLAB_BENCH_CLIENTS'] === 'none' ? [] : (process.env['COLLAB_BENCH_CLIENTS'] ?? '10,100').split(',').map(Number);
 const WINDOW = envNumber('COLLAB_BENCH_WINDOW', 2);
 const WARMUP_S = 1;
 /** Measured slices of SLICE_S per server: closed loop, then fixed rate. */
@@ -57,6 +60,11 @@ const DRAIN_TIMEOUT_MS = 15_000;
 const TEXT_NAME = 'content';
 const root = process.cwd();
 const OUR_SERVER = join(root, 'dist', 'apps', 'collab-server', 'main.js');
+/** Node's arguments for our server as PM2 runs it (ecosystem.config.js); y-websocket runs with Node's defaults, as it ships. */
+const OUR_NODE_ARGS: string[] =
+  (createRequire(join(root, 'package.json'))('./ecosystem.config.js') as { apps: Array<{ name: string; node_args?: string[] }> }).apps.find(
+    (app) => app.name === 'collab-server',
+  )?.node_args ?? [];
 const Y_SERVER = join(root, 'node_modules', '@y', 'websocket-server', 'src', 'server.js');
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const TRACE_FILE = traceDataPath('clownschool-concurrent.json.gz');
@@ -169,6 +177,7 @@ async function startServer(kind: Kind, workDir: string, tag: string): Promise<Se
       // at full speed, passes many times over; 64 connections per address, and every bench client
       // comes from 127.0.0.1). y-websocket has no such limits.
       [
+        ...OUR_NODE_ARGS,
         OUR_SERVER,
         ...['--port', String(tcpPort), '--ws-port', wsPort === undefined ? 'off' : String(wsPort)],
         ...['--data-dir', dataDir, '--max-clients', '1000', '--log-level', 'warn'],
@@ -710,6 +719,7 @@ async function main(): Promise<void> {
       `- clients are cheap receivers: they read the item ids of each relayed update but integrate none until the end (then two of them`,
       `  integrate all they received and must equal a late joiner's copy of the server's document), so the bench process is not the bottleneck.`,
       `- collab-server stores every edit durably (fsync, group commit); y-websocket keeps the document in memory only.`,
+      `- collab-server runs with the Node arguments PM2 gives it (ecosystem.config.js: ${OUR_NODE_ARGS.join(' ') || 'none'}); y-websocket with Node's defaults.`,
       `- memory: the server's peak RSS (VmHWM); CPU: user+system time during the closed-loop slices, 100% = one core (this machine: ${availableParallelism()});`,
       `  CPU per edit: that time divided by the edits that reached every peer in it.`,
       '',

@@ -22,6 +22,8 @@ export const DEFAULT_COMPACT_RECORDS = 20_000;
 
 /** Default delay between a change and the text file write that shows it. */
 export const DEFAULT_TEXT_DEBOUNCE_MS = 200;
+/** Under load, log commits at most this often by default (see StoreOptions.commitIntervalMs). */
+export const DEFAULT_COMMIT_INTERVAL_MS = 5;
 
 /** Default time NAME.txt must hold still before an outside edit of it is read. */
 export const DEFAULT_FILE_SETTLE_MS = 50;
@@ -42,6 +44,12 @@ export interface StoreOptions {
   fs?: FsOps;
   /** false fsyncs each record on its own, for benchmarks only (default true: group commit). */
   groupCommit?: boolean;
+  /**
+   * Under load, a document's log commits (write + fdatasync) start at most this often, so that
+   * more appends share one fdatasync (default 2 ms; 0: each as soon as the last ended). A lone
+   * append after a pause is committed at once.
+   */
+  commitIntervalMs?: number;
   /**
    * Follow NAME.txt while its document is open: an outside write to it is merged into the
    * document (default false; an edit made while the document was closed is merged at its next
@@ -64,7 +72,7 @@ export interface StoreOptions {
 function checkOptions(options: StoreOptions): void {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options must be an object');
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new InvalidOptionError('dataDir must be a non-empty path');
-  const { compactBytes, compactRecords, textDebounceMs } = options;
+  const { compactBytes, compactRecords, textDebounceMs, commitIntervalMs } = options;
   if (compactBytes !== undefined && !(typeof compactBytes === 'number' && compactBytes > 0)) {
     throw new InvalidOptionError(`compactBytes must be a positive number of bytes (got ${String(compactBytes)})`);
   }
@@ -73,6 +81,12 @@ function checkOptions(options: StoreOptions): void {
   }
   if (textDebounceMs !== undefined && !(typeof textDebounceMs === 'number' && Number.isFinite(textDebounceMs) && textDebounceMs >= 0)) {
     throw new InvalidOptionError(`textDebounceMs must be a finite number of milliseconds, 0 or more (got ${String(textDebounceMs)})`);
+  }
+  if (
+    commitIntervalMs !== undefined &&
+    !(typeof commitIntervalMs === 'number' && Number.isFinite(commitIntervalMs) && commitIntervalMs >= 0)
+  ) {
+    throw new InvalidOptionError(`commitIntervalMs must be a finite number of milliseconds, 0 or more (got ${String(commitIntervalMs)})`);
   }
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
     throw new InvalidOptionError('onWarning must be a function');
@@ -138,6 +152,7 @@ export class DocumentStore implements DocumentStorage {
       compactRecords: options.compactRecords ?? DEFAULT_COMPACT_RECORDS,
       textDebounceMs: options.textDebounceMs ?? DEFAULT_TEXT_DEBOUNCE_MS,
       groupCommit: options.groupCommit ?? true,
+      commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
       warn: onWarning,
       watcher: () => null,
       fileSettleMs: options.fileSettleMs ?? DEFAULT_FILE_SETTLE_MS,

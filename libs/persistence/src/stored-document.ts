@@ -48,6 +48,8 @@ export interface DocumentSettings {
   compactRecords: number;
   textDebounceMs: number;
   groupCommit: boolean;
+  /** Under load, log commits start at most this often. */
+  commitIntervalMs: number;
   warn: (message: string) => void;
   /** The data directory's watcher, when outside edits of NAME.txt are followed while documents are open. */
   watcher: () => DirectoryWatcher | null;
@@ -379,10 +381,11 @@ export class DocumentFiles implements StoredDocument {
 
   /** Opens the existing log (cutting a torn tail off); for load only. */
   async openLog(validBytes: number, fileBytes: number): Promise<void> {
-    const { fs, groupCommit } = this.settings;
+    const { fs, groupCommit, commitIntervalMs } = this.settings;
     this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
       fs,
       groupCommit,
+      commitIntervalMs,
       onCommitted: (size, records) => this.maybeCompact(size, records),
     });
     this.log.recordCount = this.scan.records.length;
@@ -390,10 +393,11 @@ export class DocumentFiles implements StoredDocument {
 
   /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
   private createLog(): UpdateLog {
-    const { fs, groupCommit, dataDir } = this.settings;
+    const { fs, groupCommit, commitIntervalMs, dataDir } = this.settings;
     return UpdateLog.create(this.paths.log, {
       fs,
       groupCommit,
+      commitIntervalMs,
       dirToSync: dataDir,
       onCommitted: (size, records) => this.maybeCompact(size, records),
     });

@@ -39,6 +39,30 @@ describe('UpdateLog', () => {
     expect(readBack()).toHaveLength(201);
   });
 
+  it('under load starts commits at most once per commitIntervalMs; an append after a pause commits at once', async () => {
+    const l = (log = await UpdateLog.open(join(dir, 'doc.log'), 0, 0, { fs: nodeFsOps, commitIntervalMs: 200 }));
+    await l.append(Buffer.from('warm'));
+    // Appends every 10 ms for about 300 ms: with a 200 ms interval they go out in two or three commits.
+    const synced = l.syncCount;
+    const appends: Array<Promise<void>> = [];
+    for (let i = 0; i < 30; i++) {
+      appends.push(l.append(Buffer.from(`r${i}`)));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await Promise.all(appends);
+    expect(l.syncCount - synced).toBeLessThanOrEqual(3);
+    expect(readBack()).toEqual(['warm', ...Array.from({ length: 30 }, (_, i) => `r${i}`)]);
+    // After a pause longer than the interval an append is not held back: its commit starts at
+    // once (it is already in the file's page cache the moment the loop writes it).
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const lone = l.append(Buffer.from('lone'));
+    let done = false;
+    void lone.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(done).toBe(true);
+    await lone;
+  });
+
   it('fsyncs each record on its own when group commit is off', async () => {
     const l = await open(false);
     await Promise.all(Array.from({ length: 20 }, (_, i) => l.append(Buffer.from(`r${i}`))));

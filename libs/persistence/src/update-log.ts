@@ -33,6 +33,11 @@ export interface UpdateLogOptions {
   groupCommit?: boolean;
   /** Called after each successful commit, with the log's size and its number of records; may queue a task. */
   onCommitted?: (sizeBytes: number, records: number) => void;
+  /**
+   * Under load, commits start at most this often (default 0: each one as soon as the last
+   * ended): appends meanwhile share the next write and fdatasync. A lone append is never held.
+   */
+  commitIntervalMs?: number;
   /** For a log created by its first append: the directory to fsync once the file exists, so its entry is durable before anything in it is acknowledged. */
   dirToSync?: string;
 }
@@ -55,6 +60,8 @@ export class UpdateLog {
   syncCount = 0;
   /** Records in the log: those found at open (set by the opener) and those committed since. */
   recordCount = 0;
+  /** When the last commit started (performance.now()). */
+  private lastCommitAt = -Infinity;
 
   private constructor(
     readonly path: string,
@@ -191,7 +198,10 @@ export class UpdateLog {
           task.reject(err);
         }
       }
+      const wait = this.lastCommitAt + (this.options.commitIntervalMs ?? 0) - performance.now();
+      if (this.records.length > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (this.records.length > 0) {
+        this.lastCommitAt = performance.now();
         const batch = this.options.groupCommit === false ? this.records.splice(0, 1) : this.records.splice(0);
         try {
           await this.commit(batch);
