@@ -69,6 +69,11 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
     return this.keys.presence;
   }
 
+  /** True once close() has been called. */
+  get isClosing(): boolean {
+    return this.closing !== null;
+  }
+
   /** Whether this instance holds the document's lease now (and writes its files). */
   get holdsLease(): boolean {
     return this.holding !== null;

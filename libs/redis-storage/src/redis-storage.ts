@@ -190,7 +190,8 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
       return Promise.reject(error);
     }
     const open = this.documents.get(name);
-    if (open) return open;
+    // A document being closed is loaded afresh once its close has written everything.
+    if (open) return open.then((d) => (d.isClosing ? d.close().then(() => this.open(name)) : d));
     const loading = this.load(name);
     this.documents.set(name, loading);
     loading.catch(() => {
