@@ -203,6 +203,18 @@ describeWithRedis('RedisStorage on a real redis-server', () => {
     }, "b's files to hold the whole document");
   });
 
+  it('opens a document again after it closed (unloaded), with everything in it, also when asked for while it closes', async () => {
+    const storage = await open(tempDir());
+    const a = await load(storage);
+    await a.type('kept');
+    const closing = a.stored.close();
+    const again = await load(storage);
+    await closing;
+    expect(again.stored).not.toBe(a.stored);
+    expect(again.text()).toBe('kept');
+    expect(again.stored.holdsLease).toBe(true);
+  });
+
   it('refuses a Redis that does not fsync every write, naming what may be lost; warns instead when allowed', async () => {
     const unsafe = await startTestRedis({ appendfsync: 'everysec' });
     try {
