@@ -62,6 +62,7 @@ async function startInstance(kind: Kind, redis: TestRedis, dataDir: string): Pro
           OUR_SERVER,
           ...['--host', '127.0.0.1', '--port', String(port), '--ws-port', 'off', '--data-dir', dataDir, '--redis', redis.url],
           ...['--max-clients', '1000', '--max-edits-per-second', '100000', '--log-level', 'warn'],
+          ...(process.env['COLLAB_BENCH_SERVER_ARGS'] ?? '').split(' ').filter(Boolean),
         ]
       : [HOCUS_SERVER, String(port), String(redis.port)];
   const child = spawn(process.execPath, args, { cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
