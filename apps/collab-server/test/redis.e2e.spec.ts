@@ -59,11 +59,16 @@ describeWithRedis(`collab-server --redis${haveRedis ? '' : ` (skipped: ${REDIS_M
     // One instance holds the lease and writes the files; both share the directory.
     const holders = [a, b].filter((s) => s.output().includes('Holding the lease of temp'));
     expect(holders).toHaveLength(1);
-    await alice.client.flush();
-    await eventually(
-      () => existsSync(join(dataDir, 'temp.txt')) && readFileSync(join(dataDir, 'temp.txt'), 'utf8') === alice.text(),
-      'temp.txt',
-    );
+    // FLUSH at either instance answers once the lease holder has written temp.txt with it.
+    const holderWriter = holders[0] === a ? alice : bob;
+    const other = holderWriter === alice ? bob : alice;
+    other.type('flushed by the other');
+    await other.client.whenSaved();
+    await other.client.flush();
+    expect(readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toContain('flushed by the other\n');
+    await eventually(() => alice.text() === bob.text(), 'both clients to agree');
+    await holderWriter.client.flush();
+    expect(existsSync(join(dataDir, 'temp.txt')) && readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toBe(alice.text());
   }, 30_000);
 
   it("shows each client's presence to the clients of the other instance, and drops it when its instance is killed", async () => {

@@ -1,4 +1,5 @@
-// Presence across instances: each instance publishes the presence of its own clients on the
+// Presence across instances (and FLUSH: NAME.txt written by the lease holder on another instance's
+// behalf): each instance publishes the presence of its own clients on the
 // document's channel (pub/sub: presence is not stored, it only matters while it is live), and
 // applies what the others publish. An instance that opens a document asks the others for theirs.
 // Each instance keeps a heartbeat key (PX); when one's expires (kill -9, a lost machine) the
@@ -18,10 +19,16 @@ export interface PresenceSubscriber {
   readonly remoteSources: ReadonlySet<string>;
   /** `source` is gone: drop what it relayed. */
   dropSource(source: string): void;
+  /** Another instance asks the lease holder to write NAME.txt with every entry up to `id`. */
+  flushRequested(id: string): void;
+  /** The lease holder wrote NAME.txt with every entry up to `id`. */
+  flushed(id: string): void;
 }
 
 const UPDATE = 1;
 const QUERY = 2;
+const FLUSH = 3;
+const FLUSHED = 4;
 
 /** The pub/sub side of presence, and this instance's heartbeat. */
 export class PresenceChannel {
@@ -62,6 +69,16 @@ export class PresenceChannel {
     this.send(doc.presenceKey, UPDATE, update);
   }
 
+  /** Asks the lease holder to write NAME.txt with every entry up to `id` (the same channel carries these: they are live-only too). */
+  requestFlush(doc: PresenceSubscriber, id: string): void {
+    this.send(doc.presenceKey, FLUSH, Buffer.from(id));
+  }
+
+  /** Tells the others NAME.txt holds every entry up to `id`. */
+  announceFlushed(doc: PresenceSubscriber, id: string): void {
+    this.send(doc.presenceKey, FLUSHED, Buffer.from(id));
+  }
+
   /** Stops the heartbeat and removes this instance's key (the others drop its presence at once). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
@@ -81,6 +98,8 @@ export class PresenceChannel {
     if (source === this.instanceId) return;
     if (kind === UPDATE) doc.remotePresence(source, message.subarray(2 + message[1]!));
     else if (kind === QUERY) doc.presenceQuery();
+    else if (kind === FLUSH) doc.flushRequested(message.subarray(2 + message[1]!).toString());
+    else if (kind === FLUSHED) doc.flushed(message.subarray(2 + message[1]!).toString());
   }
 
   /** Renews this instance's heartbeat, and drops the presence of instances whose heartbeat is gone. */

@@ -43,6 +43,10 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
   private foldedSinceTrim = 0;
   private trimming = false;
   private closing: Promise<void> | null = null;
+  /** The last entry this instance added. */
+  private lastAppendedId = '0-0';
+  /** The highest entry the lease holder said NAME.txt holds (FLUSHED). */
+  private flushedUpTo = '0-0';
   /** Lease work (renewing, taking over) runs one at a time. */
   private leaseWork: Promise<void> = Promise.resolve();
 
@@ -97,16 +101,61 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
     if (this.closing) return Promise.reject(new Error(`document ${this.name} is closed`));
     const added = this.host.command.xaddBuffer(this.keys.stream, '*', 'o', this.host.instanceId, 'u', Buffer.from(update));
     this.lastAppend = added.catch(() => undefined);
-    return added.then(() => undefined);
+    return added.then((id) => {
+      if (id && compareStreamIds(id.toString(), this.lastAppendedId) > 0) this.lastAppendedId = id.toString();
+    });
   }
 
   changed(): void {
     this.holding?.files?.changed();
   }
 
+  /**
+   * NAME.txt with every change this instance has applied: written here by the lease holder; asked
+   * of the lease holder otherwise (FLUSH on the document's channel, again every second in case the
+   * lease moves), waiting for its FLUSHED. Rejects when no instance wrote it within FLUSH_TIMEOUT_MS.
+   */
   async flushText(): Promise<void> {
-    await this.folding;
-    await this.holding?.files?.flushText();
+    if (this.holding?.files) return this.flushHere(this.holding.files);
+    await this.lastAppend;
+    const id = compareStreamIds(this.cursor, this.lastAppendedId) > 0 ? this.cursor : this.lastAppendedId;
+    if (id === '0-0') return;
+    const until = Date.now() + FLUSH_TIMEOUT_MS;
+    let askedAt = 0;
+    while (compareStreamIds(this.flushedUpTo, id) < 0) {
+      if (this.holding?.files) return this.flushHere(this.holding.files);
+      if (Date.now() > until)
+        throw new Error(`no instance holding the lease of ${this.name} wrote ${this.name}.txt within ${FLUSH_TIMEOUT_MS / 1000} s`);
+      if (Date.now() - askedAt >= 1000) {
+        this.host.presence.requestFlush(this, id);
+        askedAt = Date.now();
+      }
+      await sleep(10);
+    }
+  }
+
+  flushRequested(id: string): void {
+    const files = this.holding?.files;
+    if (!files) return;
+    void (async () => {
+      // Once the reader has brought that entry here and the files hold it.
+      const until = Date.now() + FLUSH_TIMEOUT_MS;
+      while ((!this.foldedId || compareStreamIds(this.foldedId, id) < 0) && Date.now() < until && this.holding?.files === files)
+        await sleep(5);
+      if (!this.foldedId || compareStreamIds(this.foldedId, id) < 0) return;
+      const upTo = this.foldedId;
+      await this.flushHere(files);
+      this.host.presence.announceFlushed(this, upTo);
+    })().catch((error: Error) => this.host.warn(`Writing ${this.name}.txt for another instance failed: ${error.message}`));
+  }
+
+  flushed(id: string): void {
+    if (compareStreamIds(id, this.flushedUpTo) > 0) this.flushedUpTo = id;
+  }
+
+  private async flushHere(files: DocumentFiles): Promise<void> {
+    await this.folding.catch(() => undefined);
+    await files.flushText();
   }
 
   async compact(): Promise<void> {
@@ -317,6 +366,11 @@ export class RedisDocument implements StoredDocument, StreamSubscriber, Presence
     await this.host.command.collabRelease(k.lease, k.fence, this.host.instanceId, holding.token).catch(() => undefined);
   }
 }
+
+/** Longest an instance waits for the lease holder to write NAME.txt on its behalf (FLUSH). */
+const FLUSH_TIMEOUT_MS = 5000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The origin and update of a stream entry (fields o and u); update undefined when it has none. */
 export function readEntry(fields: Buffer[]): { origin?: string; update?: Uint8Array } {
