@@ -18,7 +18,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
-/** Lets what the core does next happen: promise callbacks, turns of the loop, and relays (which, under load, wait up to 2 ms). */
+/** Lets what the core does next happen: promise callbacks, turns of the loop, and relays (which wait a few milliseconds when a relay interval is set). */
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await tick();
   await new Promise((resolve) => setTimeout(resolve, 5));

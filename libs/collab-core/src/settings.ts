@@ -40,8 +40,10 @@ export interface CoreSettings {
   maxDocumentItems: number;
   /**
    * Under load, relayed updates of a document go out together at most this often (one write per
-   * client per interval instead of one per edit); 0: at the end of every turn of the event loop.
-   * Edits spaced further apart than this go out at once.
+   * client per interval instead of one per edit). Default 0: at the end of every turn of the
+   * event loop, which merges what arrived in that turn. Measured (npm run bench collab): 2 ms
+   * saved no CPU at 10 clients x 2,000 edits/s or 100 x 1,000 and made the three-person trace
+   * replay, a chain of round trips, 1.3-1.5x slower.
    */
   relayIntervalMs: number;
   /** Largest presence (awareness) state of one client, as JSON bytes. */
@@ -76,7 +78,7 @@ export const DEFAULT_CORE_SETTINGS: Readonly<CoreSettings> = Object.freeze({
   maxDocumentChars: 16 * 1024 * 1024,
   maxLineBytes: 64 * 1024,
   maxDocumentItems: 512 * 1024,
-  relayIntervalMs: 2,
+  relayIntervalMs: 0,
   maxPresenceBytes: 16 * 1024,
   maxPresenceDepth: 16,
   maxPresenceIdsPerClient: 4,

@@ -40,7 +40,7 @@ export interface SharedDocumentOptions {
   maxDocumentChars: number;
   /** Most items (structs) a client's change may bring the document to. */
   maxDocumentItems: number;
-  /** Under load, relays go out together at most this often (default 2 ms; 0: each turn of the event loop). */
+  /** Under load, relays go out together at most this often (default 0: at the end of each turn of the event loop). */
   relayIntervalMs?: number;
   presence: PresenceLimits;
   /** A change was applied and handed to the storage; `recipients` are the peers it was relayed to. */
@@ -469,9 +469,9 @@ export class SharedDocument {
     if (!recipients.length) return;
     this.pendingRelay.push({ update, origin });
     if (this.pendingRelay.length > 1) return;
-    // At the end of this turn; but under load at most one flush per relayIntervalMs, so that
-    // each client gets one write per interval, not one per edit (the wait only comes when
-    // edits arrive faster than that: a lone typist's keystrokes go out at once).
+    // At the end of this turn; with a relayIntervalMs, under load at most one flush per interval,
+    // so that each client gets one write per interval, not one per edit (the wait only comes
+    // when edits arrive faster than that: a lone typist's keystrokes go out at once).
     const wait = this.lastFlush + (this.options.relayIntervalMs ?? DEFAULT_RELAY_INTERVAL_MS) - performance.now();
     if (wait <= 0) setImmediate(this.flushRelay);
     else setTimeout(this.flushRelay, wait);
@@ -521,8 +521,8 @@ export class SharedDocument {
 const MISSING_DEPENDENCY =
   "The Yjs update depends on changes the server does not have (send those first, or answer the server's sync step 1); it was not applied.";
 
-/** Under load, relayed updates go out together at most this often by default (see relay()). */
-const DEFAULT_RELAY_INTERVAL_MS = 2;
+/** By default relays go out at the end of each turn (see relay() and CoreSettings.relayIntervalMs). */
+const DEFAULT_RELAY_INTERVAL_MS = 0;
 
 /** Updates merged a bounded number at a time (Y.mergeUpdates costs more than linear time in their number). */
 const MERGE_CHUNK = 64;
