@@ -37,11 +37,25 @@ const daemon = {
   log_date_format: 'YYYY-MM-DDTHH:mm:ss.SSSZ',
 };
 
+/**
+ * With Redis (COLLAB_REDIS_URL) no instance holds a document alone: every edit goes through Redis,
+ * and the lease holder of each document writes its files. So collab-server runs in PM2's cluster
+ * mode, COLLAB_INSTANCES processes (default 2; "max": one per core) on one port: the cluster's
+ * master accepts each connection and hands it to the next instance in turn (round robin, no
+ * stickiness), and a client whose instance died reconnects to the same port and lands on a live one.
+ */
+function collabInstances() {
+  if (!process.env.COLLAB_REDIS_URL) return { instances: 1, exec_mode: 'fork' };
+  const wanted = process.env.COLLAB_INSTANCES || '2';
+  return { instances: wanted === 'max' ? 'max' : Number(wanted), exec_mode: 'cluster' };
+}
+
 module.exports = {
   apps: [
     {
       ...daemon,
       name: 'collab-server',
+      ...collabInstances(),
       script: path.join(__dirname, 'dist/apps/collab-server/main.js'),
       // The data directory is the working directory: temp.txt lands here, as in the assignment.
       cwd: process.env.COLLAB_CWD || __dirname,

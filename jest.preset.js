@@ -8,7 +8,7 @@ const root = __dirname;
 // every server the tests start, unless the test names one (this runs before Jest's workers start,
 // so they and the processes they spawn inherit it).
 process.env.COLLAB_WS_PORT ??= '0';
-const libs = ['cli', 'testing', 'framing', 'address', 'logging', 'persistence', 'collab-protocol', 'collab-core'];
+const libs = ['cli', 'testing', 'framing', 'address', 'logging', 'persistence', 'collab-protocol', 'collab-core', 'redis-storage'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -7,7 +7,8 @@ import { createTcpServer, listenDualStack, type ListenResult } from '@collab/add
 import { CollabCore, DEFAULT_CORE_SETTINGS, type CoreSettings } from '@collab/collab-core';
 import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
-import { DocumentStore, type FsOps } from '@collab/persistence';
+import { DocumentStore, type FsOps, type StoreOptions } from '@collab/persistence';
+import { RedisStorage } from '@collab/redis-storage';
 import { exposureWarning } from './exposure-warning';
 import { DEFAULT_WEB_PORT, TEXT_AFTER_SILENCE_MS } from './protocol-detection';
 import { TcpTextTransport } from './tcp-text-transport';
@@ -50,6 +51,8 @@ export interface CollabServerOptions extends Partial<CoreSettings> {
   storageFs?: FsOps;
   /** How long a new connection may stay silent before it is taken as a plain-text client (default 300 ms). */
   textAfterMs?: number;
+  /** Share documents with other instances through Redis (the data directory is then written a document at a time, by each document's lease holder). */
+  redis?: { url: string; allowUnsafe?: boolean; leaseMs?: number; trimEntries?: number };
   /** The web editor's port, which an HTTP request on this port is pointed at (default 8090). */
   webPort?: number;
   logger: Logger;
@@ -103,10 +106,11 @@ export class CollabServer {
       webPort,
       logger,
       web,
+      redis,
       ...settings
     } = options;
     void [maxSendBufferBytes, textAfterMs, webPort];
-    const store = await DocumentStore.open({
+    const files: StoreOptions = {
       dataDir,
       compactBytes,
       fs: storageFs,
@@ -114,7 +118,15 @@ export class CollabServer {
       watchFiles: watchFiles ?? true,
       fileSettleMs,
       maxTextChars: settings.maxDocumentChars ?? DEFAULT_CORE_SETTINGS.maxDocumentChars,
-    });
+    };
+    const store = redis
+      ? await RedisStorage.open({
+          ...redis,
+          files,
+          warn: (message) => logger.warn(message),
+          info: (message) => logger.info(message),
+        })
+      : await DocumentStore.open(files);
     let core: CollabCore;
     try {
       core = new CollabCore({ settings, storage: store, logger });

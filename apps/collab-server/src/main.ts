@@ -38,6 +38,7 @@ void runProgram(program, process.argv, async () => {
     port: settings.port,
     dataDir: resolve(settings.dataDir),
     watchFiles: settings.watchFiles,
+    redis: settings.redis,
     tls,
     // The bundle is dist/apps/collab-server/main.js; the web editor is built beside it.
     web:

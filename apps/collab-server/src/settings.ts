@@ -28,6 +28,8 @@ export interface ServerSettings {
   /** Which pages may open a WebSocket. */
   origins: OriginPolicy;
   logLevel: string;
+  /** Redis scale-out (--redis); undefined without it. */
+  redis?: { url: string; allowUnsafe: boolean; leaseMs: number; trimEntries: number };
   /** The core's limits, checked (every one present). */
   core: CoreSettings;
 }
@@ -65,6 +67,21 @@ const wsPort = (value: string): number | false => {
   } catch {
     throw new InvalidArgumentError('must be a port from 0 to 65535, or off.');
   }
+};
+
+/** `--redis`: a redis:// or rediss:// URL. */
+const redisUrl = (value: string): string => {
+  const trimmed = value.trim();
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname) {
+    throw new InvalidArgumentError('must be a Redis URL such as redis://127.0.0.1:6379 (rediss:// for TLS).');
+  }
+  return trimmed;
 };
 
 const originPolicy = (value: string): OriginPolicy => {
@@ -203,6 +220,36 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
     description: 'largest presence state (name, colour, cursor) of one client, as JSON; a larger one is refused (ERROR 3)',
     core: 'maxPresenceBytes',
   },
+  {
+    flags: '--redis <url>',
+    env: 'COLLAB_REDIS_URL',
+    description:
+      'share documents with every other collab-server on this Redis (redis://HOST:PORT, rediss:// for TLS): edits go through a Redis stream per document, an edit is ACKed once Redis has it on its disk (appendonly yes, appendfsync always), and one instance at a time writes each document into --data-dir',
+    parse: redisUrl,
+  },
+  {
+    flags: '--redis-allow-unsafe [on|off]',
+    env: 'COLLAB_REDIS_ALLOW_UNSAFE',
+    description: 'start with --redis even when Redis does not keep acknowledged writes on its disk (a [WARN] says what may be lost)',
+    default: false,
+    defaultDescription: 'off: refuse to start',
+    parse: onOff,
+  },
+  {
+    flags: '--redis-lease <seconds>',
+    env: 'COLLAB_REDIS_LEASE',
+    description:
+      "with --redis: how long a document's lease lasts unrenewed (another instance takes over the files of one that died after this long)",
+    default: 5,
+    parse: secondsIn(0.3, 600),
+  },
+  {
+    flags: '--redis-trim-entries <n>',
+    env: 'COLLAB_REDIS_TRIM_ENTRIES',
+    description: "with --redis: updates written into the data directory between two trims of a document's Redis stream",
+    default: 1000,
+    parse: integerIn(1, 10_000_000),
+  },
   { flags: '--token <secret>', env: 'COLLAB_TOKEN', description: 'shared token clients must send (none by default)', core: 'token' },
   {
     flags: '--tls-cert <file>',
@@ -273,6 +320,8 @@ export function readSettings(program: Command): ServerSettings {
     throw new SettingError('--tls-cert and --tls-key go together: give both or neither');
   if (values.wsPort !== false && values.wsPort === values.port && values.port !== 0)
     throw new SettingError(`--ws-port (COLLAB_WS_PORT) must differ from --port (COLLAB_PORT): both are ${String(values.port)}`);
+  if (values.redisAllowUnsafe && !values.redis)
+    throw new SettingError('--redis-allow-unsafe (COLLAB_REDIS_ALLOW_UNSAFE) only means something with --redis');
   let resolved: CoreSettings;
   try {
     resolved = resolveCoreSettings({ ...core, serverName: `collab-server ${VERSION}` });
@@ -291,6 +340,14 @@ export function readSettings(program: Command): ServerSettings {
     wsPort: values.wsPort === false ? undefined : (values.wsPort as number),
     origins: (values.allowOrigin as OriginPolicy | undefined) ?? SAME_ORIGIN,
     logLevel: values.logLevel as string,
+    redis: values.redis
+      ? {
+          url: values.redis as string,
+          allowUnsafe: values.redisAllowUnsafe === true,
+          leaseMs: Math.round((values.redisLease as number) * 1000),
+          trimEntries: values.redisTrimEntries as number,
+        }
+      : undefined,
     core: resolved,
   };
 }

@@ -207,6 +207,30 @@ export class PresenceTable {
     return { contested };
   }
 
+  /**
+   * Applies presence another server relayed for its own clients (it checked them against its
+   * limits; these are checked again, but without the per-connection id limit): `owner` stands for
+   * that server. Entries for ids someone else here holds are set aside (a client that moved here
+   * from that server keeps its id); removals only count for ids `owner` holds. Throws
+   * PresenceRefusedError, nothing applied, when the update cannot be read.
+   */
+  applyRemote(owner: object, update: Uint8Array): void {
+    const { entries, total } = readEntries(update, this.limits, (id) => this.ownerOf.get(id) === owner);
+    const kept = entries.filter((entry) => {
+      const holder = this.ownerOf.get(entry.id);
+      if (holder === undefined) return entry.state !== null && entry.id !== this.awareness.clientID;
+      return holder === owner;
+    });
+    if (!this.idsOf.has(owner)) this.idsOf.set(owner, new Set());
+    if (kept.length === total) applyAwarenessUpdate(this.awareness, update, owner);
+    else if (kept.length) applyAwarenessUpdate(this.awareness, encodeEntries(kept), owner);
+  }
+
+  /** Ids whose holder `which` accepts (the ids this server's own clients hold, say). */
+  idsHeldBy(which: (owner: object) => boolean): number[] {
+    return [...this.ownerOf].filter(([, owner]) => which(owner)).map(([id]) => id);
+  }
+
   /** Removes every state `owner` holds (it left); the others are told. */
   remove(owner: object): void {
     const ids = this.idsOf.get(owner);

@@ -82,6 +82,10 @@ export class SharedDocument {
   /** Recipients of the update being applied now, for onChange. */
   private lastRecipients: DocumentPeer[] = [];
   private closed: Promise<void> | undefined;
+  /** Other servers sharing the storage, as owners of the presence states they relayed (see applyRemotePresence). */
+  private readonly remoteServers = new Map<string, ServerOrigin>();
+  /** Those owners, also once dropped (their removal is not this server's news to pass on). */
+  private readonly remoteOwners = new WeakSet<object>();
 
   private constructor(
     readonly name: string,
@@ -146,6 +150,17 @@ export class SharedDocument {
     encodeState: () => Y.encodeStateAsUpdate(this.doc),
     text: () => this.text,
     applyStoredUpdate: (update, origin) => this.applyStoredUpdate(update, new ServerOrigin(origin)),
+    applyRemotePresence: (source, update) => this.applyRemotePresence(source, update),
+    dropRemotePresence: (source) => {
+      const owner = this.remoteServers.get(source);
+      if (!owner) return;
+      this.remoteServers.delete(source);
+      this.presence.remove(owner);
+    },
+    localPresence: () => {
+      const ids = this.presence.idsHeldBy((owner) => !this.isRemoteServer(owner));
+      return ids.length ? this.presence.encodeParts(ids, Infinity)[0]! : null;
+    },
     mergeOutsideText: (edit) => this.mergeOutsideText(edit),
   };
 
@@ -317,6 +332,24 @@ export class SharedDocument {
     this.options.onChange?.(this.name, origin, checkTextUpdateQuietly(update), this.lastRecipients);
   }
 
+  /** Presence another server relayed for its clients (see LiveDocumentView.applyRemotePresence). */
+  private applyRemotePresence(source: string, update: Uint8Array): void {
+    let owner = this.remoteServers.get(source);
+    if (!owner) {
+      this.remoteServers.set(source, (owner = new ServerOrigin(`server ${source}`)));
+      this.remoteOwners.add(owner);
+    }
+    try {
+      this.presence.applyRemote(owner, update);
+    } catch {
+      // That server checked it already; one this server cannot read is not worth more than its loss.
+    }
+  }
+
+  private isRemoteServer(owner: unknown): boolean {
+    return typeof owner === 'object' && owner !== null && this.remoteOwners.has(owner);
+  }
+
   /** Applies a client's awareness update, relayed to the others; throws PresenceRefusedError before anything changes. */
   applyAwareness(peer: DocumentPeer, update: Uint8Array): PresenceOutcome {
     return this.presence.apply(peer, update);
@@ -473,6 +506,9 @@ export class SharedDocument {
 
   private relayPresence(ids: number[], origin: unknown): void {
     this.flushRelay();
+    // This server's clients' presence goes to the other servers sharing the storage (if any).
+    if (this.stored.presenceChanged && !this.isRemoteServer(origin))
+      this.stored.presenceChanged(this.presence.encodeParts(ids, Infinity)[0]!);
     const recipients = [...this.peers].filter((p) => p !== origin);
     if (!recipients.length) return;
     const payloads = this.presence

@@ -26,6 +26,16 @@ export interface LiveDocumentView {
    */
   applyStoredUpdate(update: Uint8Array, origin: string): void;
   /**
+   * Applies presence (an awareness update) another server relayed for its clients: this server's
+   * clients get it; `source` names that server, and holds those states until it removes them or
+   * dropRemotePresence(source). An update that cannot be read is ignored.
+   */
+  applyRemotePresence(source: string, update: Uint8Array): void;
+  /** Removes every presence state `source` relayed (that server is gone); this server's clients are told. */
+  dropRemotePresence(source: string): void;
+  /** The presence of this server's own clients as one awareness update; null when none is present. */
+  localPresence(): Uint8Array | null;
+  /**
    * Merges a plain-text copy edited outside the server as an edit by `file`: stored, relayed,
    * logged; resolves once stored, saying how it merged. Three-way when the edit carries its base
    * (text and state): typing that came after the base survives, and so does the outside edit.
@@ -83,6 +93,12 @@ export interface StoredDocument {
   attach(view: LiveDocumentView): void | Promise<void>;
   /** Stores an update already applied to the live document; resolves once it is durable. */
   append(update: Uint8Array): Promise<void>;
+  /**
+   * Optional: the presence of this server's clients changed (`update`, an awareness update of the
+   * ids that changed: their states, or their removal). A storage shared by several servers passes
+   * it to the others, which apply it with applyRemotePresence.
+   */
+  presenceChanged?(update: Uint8Array): void;
   /** The document changed: the plain-text copy (if any) follows shortly. */
   changed(): void;
   /** Writes the plain-text copy now if it is behind; resolves when it holds the current text. */

@@ -1,4 +1,4 @@
-// One process per data directory. The lock is a file, .collab.lock, holding the owner's pid,
+// One process per data directory (or, for servers that share one, per document). The lock is a file, .collab.lock, holding the owner's pid,
 // host and process start time; it is created complete (written to a temporary name, then
 // hard-linked into place, which fails if it exists). A lock whose process is gone, or whose
 // pid now belongs to a process started later (pid reuse, e.g. pid 1 in a restarted container),
@@ -16,6 +16,11 @@ import { LockedError, toStorageError } from './errors';
 
 /** The lock file's name in the data directory; dot-prefixed, so never a document's file. */
 export const LOCK_FILE_NAME = '.collab.lock';
+
+/** The lock file of one document, when servers share a directory a document at a time (`.NAME.lock`: never a document's file). */
+export function documentLockName(document: string): string {
+  return `.${document}.lock`;
+}
 
 interface LockOwner {
   pid: number;
@@ -78,12 +83,15 @@ export class DirLock {
     private readonly content: string,
   ) {}
 
-  /** Takes the lock on `dataDir`; throws LockedError naming the pid that holds it. */
-  static async acquire(dataDir: string): Promise<DirLock> {
-    const lockPath = join(dataDir, LOCK_FILE_NAME);
+  /**
+   * Takes the lock on `dataDir`, or on one document in it (`.NAME.lock`) when `document` is given;
+   * throws LockedError naming the pid that holds it.
+   */
+  static async acquire(dataDir: string, document?: string): Promise<DirLock> {
+    const lockPath = join(dataDir, document === undefined ? LOCK_FILE_NAME : documentLockName(document));
     const owner: LockOwner = { pid: process.pid, host: hostname(), started: processStartTime(process.pid) };
     const content = `${JSON.stringify(owner)}\n`;
-    const temp = join(dataDir, `${LOCK_FILE_NAME}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    const temp = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
       await writeFile(temp, content, { flag: 'wx' });
     } catch (err) {
@@ -91,7 +99,7 @@ export class DirLock {
     }
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
-        if (heldHere.has(lockPath)) throw new LockedError(dataDir, process.pid, owner.host);
+        if (heldHere.has(lockPath)) throw new LockedError(dataDir, process.pid, owner.host, document);
         try {
           await link(temp, lockPath);
           heldHere.add(lockPath);
@@ -101,13 +109,13 @@ export class DirLock {
         }
         const found = await readOwner(lockPath);
         if (!found) continue; // released meanwhile
-        if (found.owner && isAlive(found.owner, lockPath)) throw new LockedError(dataDir, found.owner.pid, found.owner.host);
+        if (found.owner && isAlive(found.owner, lockPath)) throw new LockedError(dataDir, found.owner.pid, found.owner.host, document);
         // Stale: remove it, unless someone replaced it since we read it.
         const again = await readOwner(lockPath);
         if (again && again.raw === found.raw) await unlink(lockPath).catch(() => undefined);
       }
       const last = await readOwner(lockPath);
-      throw new LockedError(dataDir, last?.owner?.pid ?? -1, last?.owner?.host ?? 'unknown host');
+      throw new LockedError(dataDir, last?.owner?.pid ?? -1, last?.owner?.host ?? 'unknown host', document);
     } finally {
       await unlink(temp).catch(() => undefined);
     }

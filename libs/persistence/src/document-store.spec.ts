@@ -271,3 +271,35 @@ describe('DocumentStore', () => {
     await expect(DocumentStore.open({ dataDir: '' })).rejects.toMatchObject({ code: 'COLLAB_ERR_OPTION' });
   });
 });
+
+describe('DocumentStore with lockEach (servers sharing a directory)', () => {
+  let dir: string;
+  const stores: DocumentStore[] = [];
+
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'collab-store-each-'))));
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = async () => {
+    const store = await DocumentStore.open({ dataDir: dir, lockEach: true, onWarning: () => undefined });
+    stores.push(store);
+    return store;
+  };
+
+  it('lets two stores open one directory, and each document be held by one of them at a time', async () => {
+    const [a, b] = [await open(), await open()];
+    const held = await a.open('shared');
+    expect(existsSync(join(dir, '.shared.lock'))).toBe(true);
+    await expect(b.open('shared')).rejects.toMatchObject({ code: 'COLLAB_ERR_LOCKED', document: 'shared' });
+    await expect(b.open('other')).resolves.toBeDefined();
+    await held.close();
+    await waitUntil(() => !existsSync(join(dir, '.shared.lock')));
+    await expect(b.open('shared')).resolves.toBeDefined();
+  });
+});
+
+async function waitUntil(test: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !test(); i++) await new Promise((r) => setTimeout(r, 10));
+}

@@ -60,6 +60,13 @@ export interface StoreOptions {
   fileSettleMs?: number;
   /** Longest text a document may hold: a longer NAME.txt is refused with a warning, and left as it is (default: no limit). */
   maxTextChars?: number;
+  /**
+   * Lock each document while it is open (`.NAME.lock`) instead of the whole directory: several
+   * servers may then share the directory, each writing only the documents it holds (with Redis,
+   * the lease holder's). open() rejects with LockedError while another live process holds the
+   * document (default false: one server per directory).
+   */
+  lockEach?: boolean;
 }
 
 function checkOptions(options: StoreOptions): void {
@@ -87,6 +94,7 @@ function checkOptions(options: StoreOptions): void {
     throw new InvalidOptionError('groupCommit must be a boolean');
   if (options.watchFiles !== undefined && typeof options.watchFiles !== 'boolean')
     throw new InvalidOptionError('watchFiles must be a boolean');
+  if (options.lockEach !== undefined && typeof options.lockEach !== 'boolean') throw new InvalidOptionError('lockEach must be a boolean');
   const { fileSettleMs, maxTextChars } = options;
   if (fileSettleMs !== undefined && !(typeof fileSettleMs === 'number' && Number.isFinite(fileSettleMs) && fileSettleMs >= 0)) {
     throw new InvalidOptionError(`fileSettleMs must be a finite number of milliseconds, 0 or more (got ${String(fileSettleMs)})`);
@@ -105,7 +113,8 @@ export class DocumentStore implements DocumentStorage {
   private constructor(
     /** Absolute, symlink-free path of the data directory. */
     readonly dataDir: string,
-    private readonly lock: DirLock,
+    /** The directory's lock; null when each document is locked while open (lockEach). */
+    private readonly lock: DirLock | null,
     private readonly settings: DocumentSettings,
   ) {}
 
@@ -134,7 +143,7 @@ export class DocumentStore implements DocumentStorage {
     } catch (err) {
       throw toStorageError(err, 'create the data directory', dataDir);
     }
-    const lock = await DirLock.acquire(dataDir);
+    const lock = options.lockEach ? null : await DirLock.acquire(dataDir);
     const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, 'CollabStorageWarning'));
     const settings: DocumentSettings = {
       dataDir,
@@ -174,7 +183,7 @@ export class DocumentStore implements DocumentStorage {
               .then(() => this.open(name))
           : d,
       );
-    const loading: Promise<DocumentFiles> = DocumentFiles.load(name, this.settings, () => {
+    const loading: Promise<DocumentFiles> = this.load(name, () => {
       if (this.documents.get(name) === loading) this.documents.delete(name);
     });
     loading.catch(() => {
@@ -182,6 +191,20 @@ export class DocumentStore implements DocumentStorage {
     });
     this.documents.set(name, loading);
     return loading;
+  }
+
+  /** Loads a document's files, under its own lock when the directory is locked a document at a time. */
+  private async load(name: string, onClosed: () => void): Promise<DocumentFiles> {
+    const lock = this.lock ? null : await DirLock.acquire(this.dataDir, name);
+    try {
+      return await DocumentFiles.load(name, this.settings, () => {
+        onClosed();
+        void lock?.release();
+      });
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
   }
 
   /** Closes every document (each writes its text file), then releases the lock; idempotent. */
@@ -196,7 +219,7 @@ export class DocumentStore implements DocumentStorage {
         ),
       );
       this.watcher?.close();
-      await this.lock.release();
+      await this.lock?.release();
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     })();

@@ -35,10 +35,14 @@ export class LockedError extends PersistenceError {
     readonly dataDir: string,
     readonly pid: number,
     readonly host: string,
+    /** The document locked, when the directory is locked a document at a time (StoreOptions.lockEach). */
+    readonly document?: string,
   ) {
     super(
       'COLLAB_ERR_LOCKED',
-      `data directory ${dataDir} is in use by process ${pid} on ${host}; stop that server first (one server per data directory)`,
+      document === undefined
+        ? `data directory ${dataDir} is in use by process ${pid} on ${host}; stop that server first (one server per data directory)`
+        : `document ${document} in ${dataDir} is being written by process ${pid} on ${host}`,
     );
     this.name = 'LockedError';
   }

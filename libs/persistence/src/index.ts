@@ -11,7 +11,7 @@ export { nodeFsOps } from './fs-ops';
 export type { FsOps, FsFile } from './fs-ops';
 export { encodeRecord, scanRecords, RECORD_HEADER_BYTES } from './record-codec';
 export type { RecordScan, RecordDamage } from './record-codec';
-export { LOCK_FILE_NAME } from './dir-lock';
+export { LOCK_FILE_NAME, documentLockName } from './dir-lock';
 export {
   PersistenceError,
   InvalidOptionError,
@@ -27,3 +27,4 @@ export {
   TextFileRefusedError,
 } from './errors';
 export type { DamagedFile } from './errors';
+export { validateDocumentName } from './document-name';

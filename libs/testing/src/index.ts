@@ -6,3 +6,5 @@ export type { ReplayStep, ReplayTrace } from './concurrent-trace';
 export { repoRoot, traceDataPath, seedClientPath } from './shared-data';
 export { makeTestCertificates, TEST_SERVER_NAMES } from './test-certificates';
 export type { TestCertificates } from './test-certificates';
+export { startTestRedis, stopAllTestRedis, redisServerPath, REDIS_MISSING } from './redis-server';
+export type { TestRedis, TestRedisOptions } from './redis-server';

@@ -85,6 +85,21 @@ export class Pm2Sandbox {
     };
   }
 
+  /** Every instance of the app (cluster mode runs several under one name), in PM2's order. */
+  async instances(app: string): Promise<Pm2AppState[]> {
+    const list = JSON.parse(await this.pm2('jlist')) as JlistEntry[];
+    return list
+      .filter((a) => a.name === app)
+      .map((found) => ({
+        pid: found.pid,
+        status: found.pm2_env.status,
+        restarts: found.pm2_env.restart_time,
+        exitCode: found.pm2_env.exit_code,
+        outLog: found.pm2_env.pm_out_log_path,
+        errorLog: found.pm2_env.pm_err_log_path,
+      }));
+  }
+
   /** Waits until PM2 reports the app with `status` ('online', 'stopped', 'errored'). */
   async waitForStatus(app: string, status: string, timeoutMs = 30_000): Promise<Pm2AppState> {
     const until = Date.now() + timeoutMs;
