@@ -33,6 +33,13 @@ describe('diffText', () => {
     expect(diffText('a😀b', 'a😃b')).toEqual([{ index: 1, deleteCount: 2, insert: '😃' }]);
   });
 
+  it("stays exact where diff-match-patch is wrong about surrogate pairs that share a half (found by this file's property test)", () => {
+    // diff-match-patch reports '𝘤' (D835 DE24) as equal to '𘨤' (D822 DE24): they share the low half.
+    const changes = diffText('𐐀𘨤', '𐐁𝘤');
+    expect(applyTextChanges('𐐀𘨤', changes)).toBe('𐐁𝘤');
+    expect(changes).toEqual([{ index: 0, deleteCount: 4, insert: '𐐁𝘤' }]);
+  });
+
   it('turns any text into any other, in whole characters', () => {
     const check = (a: string, b: string) => {
       const changes = diffText(a, b);

@@ -58,7 +58,22 @@ export function diffText(before: string, after: string): TextChange[] {
     }
   }
   if (current) changes.push(current);
-  return wholeCharacters(before, changes);
+  const result = wholeCharacters(before, changes);
+  // diff-match-patch works on UTF-16 code units and, around surrogate pairs that share a half,
+  // can report as equal a character that is not (diffing '𐐀𘨤' to '𐐁𝘤' keeps '𝘤' "equal"):
+  // what it says is checked, and past a wrong answer the change is the one stretch between the
+  // texts' common start and end, coarser but exact.
+  return applyTextChanges(before, result) === after ? result : wholeCharacters(before, [middleChange(before, after)]);
+}
+
+/** The one change that replaces what lies between the common start and the common end of two different texts. */
+function middleChange(before: string, after: string): TextChange {
+  let start = 0;
+  const shorter = Math.min(before.length, after.length);
+  while (start < shorter && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let end = 0;
+  while (end < shorter - start && before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end++;
+  return { index: start, deleteCount: before.length - end - start, insert: after.slice(start, after.length - end) };
 }
 
 /** Widens every change that would split a surrogate pair of `before` to take the whole pair, merging neighbours it then touches. */
