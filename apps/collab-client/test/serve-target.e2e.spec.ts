@@ -20,7 +20,22 @@ beforeAll(async () => {
   port = await freePort('::1');
   server = spawn(
     process.execPath,
-    [built('collab-server'), '--host', '::1', '--port', String(port), '--data-dir', dataDir, '--token', 's3cret', '--log-level', 'error'],
+    // No web port: 8090, its default, may be taken by the servers of the README's quick start.
+    [
+      built('collab-server'),
+      '--host',
+      '::1',
+      '--port',
+      String(port),
+      '--ws-port',
+      'off',
+      '--data-dir',
+      dataDir,
+      '--token',
+      's3cret',
+      '--log-level',
+      'error',
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       // Only what this test sets: a COLLAB_* variable of the caller must not configure the server.

@@ -85,7 +85,6 @@ export class CollabServer {
       },
       (socket) => this.accept(socket),
     );
-    this.server.on('error', (error) => this.logger.error(`Server error: ${error.message}`));
   }
 
   /** Opens the data directory (taking its lock), loads `temp`, and listens; rejects with one sentence when it cannot. */
@@ -138,6 +137,8 @@ export class CollabServer {
     this.core = core;
     try {
       this.listenResult = await listenDualStack(this.server, { host: host ?? '::', port });
+      // Only now: a failed listen is start()'s rejection (one line), not a second log line.
+      this.server.on('error', (error) => this.logger.error(`Server error: ${error.message}`));
       if (web) await this.startWeb(core, web);
     } catch (error) {
       this.server.close();

@@ -44,13 +44,18 @@ it('starts in its working directory, logs the start lines, and exits 0 on SIGTER
 
 it('says why it cannot listen and exits 2', async () => {
   const port = await freePort();
-  const first = start(['--port', String(port)]);
+  const first = start(['--port', String(port), '--ws-port', 'off']);
   await waitForPort(port, { stillAlive: () => first.child.exitCode === null });
   const otherDir = mkdtempSync(join(tmpdir(), 'collab-server-e2e-'));
   try {
-    const second = start(['--port', String(port)], otherDir);
+    const second = start(['--port', String(port), '--ws-port', 'off'], otherDir);
     expect(await second.exited).toBe(2);
-    expect(second.output()).toMatch(/\[ERROR\] Server error: .*port \d+ is already in use/);
+    // One line, naming the port (not Node's EADDRINUSE message first).
+    const errors = second
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('[ERROR]'));
+    expect(errors).toEqual([`[ERROR] Server error: cannot listen on [::]:${port}: port ${port} is already in use`]);
     expect(second.output()).not.toMatch(/\n\s+at /);
   } finally {
     rmSync(otherDir, { recursive: true, force: true });

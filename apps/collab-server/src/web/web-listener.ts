@@ -116,12 +116,14 @@ export class WebListener {
       },
       (socket) => this.onConnection(socket),
     );
-    this.tcp.on('error', (error) => logger.error(`Server error: ${error.message}`));
   }
 
   /** Listens (dual stack on `::`); rejects with one sentence when it cannot. */
-  listen(): Promise<ListenResult> {
-    return listenDualStack(this.tcp, { host: this.options.host, port: this.options.port });
+  async listen(): Promise<ListenResult> {
+    const result = await listenDualStack(this.tcp, { host: this.options.host, port: this.options.port });
+    // Only now: a failed listen is this rejection (one line at start), not a second log line.
+    this.tcp.on('error', (error) => this.options.logger.error(`Server error: ${error.message}`));
+    return result;
   }
 
   /**
