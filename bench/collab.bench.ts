@@ -35,6 +35,7 @@ import { connectOurs, connectYWebsocket, type BenchClient, type ClientOptions } 
 import { forEachItemRange } from './yjs-update-ids';
 import { loadConcurrentTrace, traceDataPath, type ReplayTrace } from '@collab/testing';
 import { median, percentileOf, progress, progressDone, table } from './bench-table';
+import { procCpuSeconds, procStatusKiB } from './proc-stats';
 
 // Knobs for trying other settings (COLLAB_BENCH_*); the defaults are the published figures.
 // 'none': only the trace replay.
@@ -132,26 +133,6 @@ async function waitListening(server: ServerProcess): Promise<void> {
   throw new Error(
     `${LABEL[server.kind]} is not listening on port ${server.port}${server.exited ? ` (it exited: ${server.exited})` : ''}; see ${server.logFile}`,
   );
-}
-
-function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** User + system CPU seconds of a process (Linux clock ticks are 1/100 s). */
-function procCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 const children = new Set<ChildProcess>();

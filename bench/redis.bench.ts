@@ -8,7 +8,7 @@
 // instances), Redis CPU per edit, and for ours the time to the ACK (stored in Redis).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
@@ -17,6 +17,7 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { freePort, redisServerPath, startTestRedis, waitForPort, REDIS_MISSING, type TestRedis } from '@collab/testing';
 import { table, percentileOf, progress, progressDone } from './bench-table';
 import { connectOurs, BENCH_DOCUMENT } from './collab-clients';
+import { procCpuSeconds } from './proc-stats';
 
 const INSTANCES = (process.env['COLLAB_BENCH_INSTANCES'] ?? '1,2,3').split(',').map(Number);
 const CLIENTS = Number(process.env['COLLAB_BENCH_REDIS_CLIENTS'] ?? 12);
@@ -37,17 +38,6 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
-
-/** User + system CPU seconds of a process. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 interface Instance {
   child: ChildProcess;
@@ -183,8 +173,8 @@ async function run(kind: Kind, instances: number, rate: number): Promise<Result>
     if (kind === 'ours') sentChanges = clients.map((c) => c.acked());
     await sleep(500);
     const pids = servers.map((s) => s.child.pid!);
-    const cpu0 = pids.reduce((n, pid) => n + cpuSeconds(pid), 0);
-    const redisCpu0 = cpuSeconds(redis.pid);
+    const cpu0 = pids.reduce((n, pid) => n + procCpuSeconds(pid), 0);
+    const redisCpu0 = procCpuSeconds(redis.pid);
     const start = performance.now();
     let sent = 0;
     let next = 0;
@@ -206,8 +196,8 @@ async function run(kind: Kind, instances: number, rate: number): Promise<Result>
     const elapsed = (performance.now() - start) / 1000;
     const until = performance.now() + DRAIN_MS;
     while (delivered < sent && performance.now() < until) await sleep(20);
-    const cpu = pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - cpu0;
-    const redisCpu = cpuSeconds(redis.pid) - redisCpu0;
+    const cpu = pids.reduce((n, pid) => n + procCpuSeconds(pid), 0) - cpu0;
+    const redisCpu = procCpuSeconds(redis.pid) - redisCpu0;
     const wall = (performance.now() - start) / 1000;
     return {
       kind,

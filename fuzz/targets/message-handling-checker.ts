@@ -35,6 +35,7 @@ import {
   checkAnswersAfterLeaving,
   expectedAnswers,
   needsMissingChanges,
+  nestingDepth,
   readOutput,
   type Expected,
 } from './message-handling-oracle';
@@ -55,19 +56,6 @@ function describeError(error: unknown): string {
 
 function documentText(doc: Y.Doc): string {
   return doc.getText(TEXT_NAME).toString();
-}
-
-/** Nesting depth of a JSON value, iteratively. */
-function depthOf(value: unknown): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [item, depth] = stack.pop()!;
-    if (item === null || typeof item !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    for (const child of Object.values(item as object)) stack.push([child, depth + 1]);
-  }
-  return deepest;
 }
 
 /** Fuzz state shared by the inputs of one epoch: the server, its storage, its well-behaved clients. */
@@ -330,8 +318,8 @@ export class MessageHandlingChecker implements FuzzChecker<MessageHandlingInput>
     if (others.length > settings.maxPresenceIdsPerClient)
       fail(`one connection holds ${others.length} presence ids (at most ${settings.maxPresenceIdsPerClient})`);
     for (const [id, state] of states) {
-      if (depthOf(state) > settings.maxPresenceDepth)
-        fail(`the presence of ${id} is nested ${depthOf(state)} deep (at most ${settings.maxPresenceDepth})`);
+      if (nestingDepth(state) > settings.maxPresenceDepth)
+        fail(`the presence of ${id} is nested ${nestingDepth(state)} deep (at most ${settings.maxPresenceDepth})`);
     }
     const warned = server.logger.warnings.some((line) => line.includes(`Client ${label} sent presence for id`));
     const refused = answers.some((m) => m.type === MessageType.Error);

@@ -62,7 +62,7 @@ function framingCode(error: Error): number {
 }
 
 /** How deep arrays and objects nest in a parsed JSON value (iteratively: no stack to overflow). */
-function nestingDepth(value: unknown): number {
+export function nestingDepth(value: unknown): number {
   let deepest = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length) {

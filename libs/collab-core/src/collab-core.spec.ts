@@ -6,7 +6,7 @@ import { CollabCore } from './collab-core';
 import { MemoryStorage } from './memory-storage';
 import { TEXT_NAME } from './shared-document';
 import type { CoreSettings } from './settings';
-import { MemoryTransport, captureLogger } from './testing';
+import { MemoryTransport, captureLogger, encodeAwarenessEntries } from './testing';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -511,17 +511,7 @@ describe('CollabCore and updates that add nothing', () => {
 });
 
 describe('CollabCore presence', () => {
-  /** An awareness update with these entries (y-protocols' format), states as JSON text. */
-  function presence(...entries: Array<[id: number, clock: number, json: string]>): Uint8Array {
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, entries.length);
-    for (const [id, clock, json] of entries) {
-      encoding.writeVarUint(encoder, id);
-      encoding.writeVarUint(encoder, clock);
-      encoding.writeVarString(encoder, json);
-    }
-    return encoding.toUint8Array(encoder);
-  }
+  const presence = encodeAwarenessEntries;
 
   /** How many entries the AWARENESS messages among `messages` hold. */
   function presenceEntries(messages: Message[]): number {

@@ -1,22 +1,12 @@
 import fc from 'fast-check';
-import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { PresenceRefusedError } from './errors';
 import { PresenceTable, nestsWithin, writtenJsonBytes } from './presence';
+import { encodeAwarenessEntries } from './testing';
 
 const LIMITS = { maxStateBytes: 1024, maxDepth: 8, maxIdsPerPeer: 2 };
 
-/** An awareness update with these entries (y-protocols' format), states as JSON text. */
-function update(...entries: Array<[id: number, clock: number, json: string]>): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, entries.length);
-  for (const [id, clock, json] of entries) {
-    encoding.writeVarUint(encoder, id);
-    encoding.writeVarUint(encoder, clock);
-    encoding.writeVarString(encoder, json);
-  }
-  return encoding.toUint8Array(encoder);
-}
+const update = encodeAwarenessEntries;
 
 describe('PresenceTable', () => {
   let table: PresenceTable;

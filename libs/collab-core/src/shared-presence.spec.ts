@@ -1,24 +1,14 @@
 // The presence hook for storages shared by several servers (Redis): this server's clients'
 // presence goes to the storage, other servers' presence comes back through the view, is relayed
 // to this server's clients, and is never passed on again.
-import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import { MessageType, decodeMessage } from '@collab/collab-protocol';
 import { MemoryStorage } from './memory-storage';
 import { SharedDocument, type DocumentPeer } from './shared-document';
 import type { LiveDocumentView, StoredDocument } from './storage';
+import { encodeAwarenessEntries } from './testing';
 
-/** An awareness update with these entries (y-protocols' format), states as JSON text. */
-function presence(...entries: Array<[id: number, clock: number, json: string]>): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, entries.length);
-  for (const [id, clock, json] of entries) {
-    encoding.writeVarUint(encoder, id);
-    encoding.writeVarUint(encoder, clock);
-    encoding.writeVarString(encoder, json);
-  }
-  return encoding.toUint8Array(encoder);
-}
+const presence = encodeAwarenessEntries;
 
 /** The entries of an awareness update: id -> JSON text. */
 function entriesOf(update: Uint8Array): Map<number, string> {

@@ -1,6 +1,7 @@
 // Test doubles of @collab/collab-core, for tests only (never imported by shipped code):
 // `import { MemoryTransport, captureLogger } from '@collab/collab-core/testing'`.
 import { PassThrough } from 'node:stream';
+import * as encoding from 'lib0/encoding';
 import { decodeMessage, encodeMessage, makeErrorMessage, type Message } from '@collab/collab-protocol';
 import { createLogger, type Logger } from '@collab/logging';
 import type { TextConnection, TextTransport } from './text-transport';
@@ -120,4 +121,16 @@ export function captureLogger(level = 'debug'): { logger: Logger; lines: string[
   const lines: string[] = [];
   stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   return { logger: createLogger({ level, stream }), lines };
+}
+
+/** An awareness update with these entries (y-protocols' format), states as JSON text; no validation, so tests can send anything. */
+export function encodeAwarenessEntries(...entries: Array<[id: number, clock: number, json: string]>): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const [id, clock, json] of entries) {
+    encoding.writeVarUint(encoder, id);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, json);
+  }
+  return encoding.toUint8Array(encoder);
 }
