@@ -8,7 +8,6 @@ import { CollabCore, DEFAULT_CORE_SETTINGS, type CoreSettings } from '@collab/co
 import { DEFAULT_DOCUMENT } from '@collab/collab-protocol';
 import type { Logger } from '@collab/logging';
 import { DocumentStore, type FsOps, type StoreOptions } from '@collab/persistence';
-import { RedisStorage } from '@collab/redis-storage';
 import { exposureWarning } from './exposure-warning';
 import { DEFAULT_WEB_PORT, TEXT_AFTER_SILENCE_MS } from './protocol-detection';
 import { TcpTextTransport } from './tcp-text-transport';
@@ -118,14 +117,8 @@ export class CollabServer {
       fileSettleMs,
       maxTextChars: settings.maxDocumentChars ?? DEFAULT_CORE_SETTINGS.maxDocumentChars,
     };
-    const store = redis
-      ? await RedisStorage.open({
-          ...redis,
-          files,
-          warn: (message) => logger.warn(message),
-          info: (message) => logger.info(message),
-        })
-      : await DocumentStore.open(files);
+    // Loaded only for --redis: ioredis is a tenth of the bundle, and memory a server without Redis does not need.
+    const store = redis ? await openRedisStorage({ ...redis, files, logger }) : await DocumentStore.open(files);
     let core: CollabCore;
     try {
       core = new CollabCore({ settings, storage: store, logger });
@@ -248,4 +241,11 @@ export class CollabServer {
     });
     transport.attach(this.core.connect(transport));
   }
+}
+
+/** The Redis storage, its module loaded now (see start). */
+async function openRedisStorage(options: NonNullable<CollabServerOptions['redis']> & { files: StoreOptions; logger: Logger }) {
+  const { RedisStorage } = await import('@collab/redis-storage');
+  const { logger, ...rest } = options;
+  return RedisStorage.open({ ...rest, warn: (message) => logger.warn(message), info: (message) => logger.info(message) });
 }

@@ -9,7 +9,7 @@ import { HistoryError, UpdateRefusedError } from './errors';
 import { PresenceTable, type PresenceLimits, type PresenceOutcome } from './presence';
 import type { LiveDocumentView, OutsideMergeResult, OutsideTextEdit, StoredDocument } from './storage';
 import { diffText } from './text-diff';
-import { applyChangesToYText, mergeFileText, textLengthAfter } from './text-merge';
+import { applyChangesToYText, mergeFileText, snapshotOfDoc, type ThreeWayMerge } from './text-merge';
 import { encodeDeletions, splitUpdate } from './update-split';
 import { appliesCleanly } from './update-dependencies';
 import { checkTextUpdate, type TextUpdate, type UpdateShape } from './update-shape';
@@ -148,6 +148,7 @@ export class SharedDocument {
   /** What the storage may read of the live document. */
   readonly view: LiveDocumentView = {
     encodeState: () => Y.encodeStateAsUpdate(this.doc),
+    encodeSnapshot: () => snapshotOfDoc(this.doc),
     text: () => this.text,
     applyStoredUpdate: (update, origin) => this.applyStoredUpdate(update, new ServerOrigin(origin)),
     applyRemotePresence: (source, update) => this.applyRemotePresence(source, update),
@@ -288,30 +289,27 @@ export class SharedDocument {
    */
   async mergeOutsideText(edit: OutsideTextEdit): Promise<OutsideMergeResult> {
     if (edit.text === edit.base) return { merged: 'unchanged' };
-    if (edit.text === this.text) return { merged: 'unchanged', fileState: Y.encodeStateAsUpdate(this.doc) };
+    if (edit.text === this.text) return { merged: 'unchanged', fileSnapshot: snapshotOfDoc(this.doc) };
     const origin = new ServerOrigin('file');
     let why = 'no base was recorded';
-    if (edit.base !== null && edit.baseState) {
-      const merge = mergeFileText(this.doc, { text: edit.base, state: edit.baseState }, edit.text);
+    if (edit.base !== null && (edit.baseSnapshot || edit.baseState)) {
+      const merge = mergeFileText(this.doc, { text: edit.base, snapshot: edit.baseSnapshot, state: edit.baseState }, edit.text);
       if (merge.kind === 'three-way') {
-        const { update, fileState } = merge;
-        if (!update) return { merged: 'unchanged', fileState };
-        const inserted = merge.changes.reduce((n, c) => n + c.insert.length, 0);
-        if (this.text.length + inserted > this.options.maxDocumentChars) {
-          const length = textLengthAfter(this.doc, update);
-          if (length > this.options.maxDocumentChars) throw this.tooLongForFile(edit, length);
-        }
-        await this.edit(origin, () => Y.applyUpdate(this.doc, update));
-        return { merged: 'three-way', fileState };
+        if (!merge.apply) return { merged: 'unchanged', ...fileSnapshotOf(merge) };
+        if (merge.lengthAfter > this.options.maxDocumentChars) throw this.tooLongForFile(edit, merge.lengthAfter);
+        const stored = this.edit(origin, merge.apply);
+        const result: OutsideMergeResult = { merged: 'three-way', ...fileSnapshotOf(merge) }; // before anything else is applied
+        await stored;
+        return result;
       }
       why = `its base cannot be used: ${merge.why}`;
     }
     if (edit.text.length > this.options.maxDocumentChars) throw this.tooLongForFile(edit, edit.text.length);
     const changes = diffText(this.text, edit.text);
     const stored = this.edit(origin, (text) => applyChangesToYText(text, changes));
-    const fileState = Y.encodeStateAsUpdate(this.doc); // its text is the file's now, before anything else is applied
+    const fileSnapshot = snapshotOfDoc(this.doc); // its text is the file's now, before anything else is applied
     await stored;
-    return { merged: 'two-way', why, fileState };
+    return { merged: 'two-way', why, fileSnapshot };
   }
 
   private tooLongForFile(edit: OutsideTextEdit, length: number): UpdateRefusedError {
@@ -516,6 +514,12 @@ export class SharedDocument {
       .map((update) => encodeMessage({ type: MessageType.Awareness, update }));
     for (const p of recipients) for (const payload of payloads) p.send(payload);
   }
+}
+
+/** The merge's file snapshot, as a result field (none when the document cannot show the file's text). */
+function fileSnapshotOf(merge: ThreeWayMerge): { fileSnapshot?: Uint8Array } {
+  const fileSnapshot = merge.fileSnapshot();
+  return fileSnapshot ? { fileSnapshot } : {};
 }
 
 const MISSING_DEPENDENCY =

@@ -18,6 +18,8 @@ export interface DocumentStorage {
 export interface LiveDocumentView {
   /** Y.encodeStateAsUpdate of the live document: everything appended so far and perhaps more. */
   encodeState(): Uint8Array;
+  /** Y.encodeSnapshot of the live document now (its state vector and delete set): a base for merging an outside edit of the text as it is now. */
+  encodeSnapshot(): Uint8Array;
   /** The document's text now. */
   text(): string;
   /**
@@ -52,10 +54,12 @@ export interface OutsideTextEdit {
   /** The text the server last wrote there, when the storage knows it; null otherwise. */
   readonly base: string | null;
   /**
-   * Yjs updates that rebuild the document as it was when the server wrote `base` (applied in
-   * order), when the storage knows it: with it the merge is three-way. Without it the file is
-   * diffed against the live text, which undoes typing the file never saw.
+   * The document as it was when the server wrote `base`, when the storage knows it: with it the
+   * merge is three-way. Without it the file is diffed against the live text, which undoes typing
+   * the file never saw. A snapshot of the live document then (encodeSnapshot), ...
    */
+  readonly baseSnapshot?: Uint8Array | null;
+  /** ... or Yjs updates that rebuild it (applied in order). */
   readonly baseState?: readonly Uint8Array[] | null;
   /** Where it was found, for the log (`temp.txt`). */
   readonly source: string;
@@ -67,11 +71,11 @@ export interface OutsideMergeResult {
   readonly merged: 'unchanged' | 'three-way' | 'two-way';
   readonly why?: string;
   /**
-   * A Yjs update that rebuilds a document whose text is the file's (contained in the live
-   * document): the base for the next outside edit of the file as it now is. Absent when the
-   * file held its base (nothing changed).
+   * A snapshot (as encodeSnapshot makes them) of the live document's items that make the file's
+   * text: the base for the next outside edit of the file as it now is. Absent when the file
+   * held its base (nothing changed), or when the document cannot show the file's text that way.
    */
-  readonly fileState?: Uint8Array;
+  readonly fileSnapshot?: Uint8Array;
 }
 
 /** One document's storage. */

@@ -4,7 +4,8 @@ import { TEXT_NAME } from '@collab/collab-protocol';
 import { MemoryStorage } from './memory-storage';
 import { SharedDocument } from './shared-document';
 import type { StoredDocument } from './storage';
-import { mergeFileText } from './text-merge';
+import { diffText } from './text-diff';
+import { mergeFileText, type ThreeWayMerge } from './text-merge';
 
 /** A document holding `text`, typed by client `clientId`. */
 function docWith(text: string, clientId = 1): Y.Doc {
@@ -25,10 +26,15 @@ function liveAfter(base: Y.Doc, type: (text: Y.Text) => void): Y.Doc {
   return live;
 }
 
-function merge(live: Y.Doc, base: Y.Doc, file: string): void {
-  const result = mergeFileText(live, { text: textOf(base), state: [Y.encodeStateAsUpdate(base)] }, file);
+/** The base as the file store keeps it: the text and a snapshot of the document it was written from. */
+const baseOf = (doc: Y.Doc) => ({ text: textOf(doc), snapshot: Y.encodeSnapshot(Y.snapshot(doc)) });
+
+/** Merges `file` into `live` against `base` (as updates when `asState`), and returns the plan. */
+function merge(live: Y.Doc, base: Y.Doc, file: string, asState = false): ThreeWayMerge {
+  const result = mergeFileText(live, asState ? { text: textOf(base), state: [Y.encodeStateAsUpdate(base)] } : baseOf(base), file);
   if (result.kind !== 'three-way') throw new Error(`no three-way merge: ${result.why}`);
-  if (result.update) Y.applyUpdate(live, result.update);
+  if (result.apply) live.transact(() => result.apply!(live.getText(TEXT_NAME)));
+  return result;
 }
 
 describe('mergeFileText', () => {
@@ -39,6 +45,13 @@ describe('mergeFileText', () => {
     expect(textOf(live)).toBe('hello brave world\ntyped meanwhile\n');
   });
 
+  it('takes the base as updates that rebuild it, too', () => {
+    const base = docWith('hello world\n');
+    const live = liveAfter(base, (t) => t.insert(0, '> '));
+    merge(live, base, 'hello world!\n', true);
+    expect(textOf(live)).toBe('> hello world!\n');
+  });
+
   it('merges edits of the same place as Yjs merges two peers: a deletion on both sides, the insertion kept', () => {
     const base = docWith('one two three');
     const live = liveAfter(base, (t) => t.delete(4, 4)); // "one three"
@@ -46,15 +59,39 @@ describe('mergeFileText', () => {
     expect(textOf(live)).toBe('one 2three');
   });
 
-  it('makes the same items when the same file is merged onto the same base twice (a crash between merge and record)', () => {
+  it('finds the base characters after they were deleted and the deletions garbage-collected', () => {
+    const base = docWith('abcdef');
+    const live = liveAfter(base, (t) => {
+      t.delete(1, 3); // "aef": b, c, d deleted, their content dropped by Yjs's GC
+      t.insert(1, 'XY');
+    });
+    merge(live, base, 'abcdeZf');
+    expect(textOf(live)).toBe('aXYeZf');
+  });
+
+  it('does not make a merge twice that the document holds already (a crash between merge and record)', () => {
     const base = docWith('abc\n');
     const live = liveAfter(base, (t) => t.insert(4, 'def\n'));
-    const first = mergeFileText(live, { text: 'abc\n', state: [Y.encodeStateAsUpdate(base)] }, 'aXc\n');
-    const second = mergeFileText(live, { text: 'abc\n', state: [Y.encodeStateAsUpdate(base)] }, 'aXc\n');
-    if (first.kind !== 'three-way' || second.kind !== 'three-way') throw new Error('no base');
-    Y.applyUpdate(live, first.update!);
-    Y.applyUpdate(live, second.update!);
+    merge(live, base, 'aXc\n');
     expect(textOf(live)).toBe('aXc\ndef\n');
+    const again = merge(live, base, 'aXc\n');
+    expect(again.apply).toBeNull();
+    expect(textOf(live)).toBe('aXc\ndef\n');
+  });
+
+  it('gives the base of the merged file: merging the same file against it changes nothing', () => {
+    const base = docWith('one\ntwo\nthree\n');
+    const live = liveAfter(base, (t) => t.insert(4, 'typed\n'));
+    const first = merge(live, base, 'one\n2\nthree\nfour\n');
+    const fileSnapshot = first.fileSnapshot();
+    expect(fileSnapshot).not.toBeNull();
+    const next = mergeFileText(live, { text: 'one\n2\nthree\nfour\n', snapshot: fileSnapshot }, 'one\n2\nthree\nfour\n');
+    expect(next).toMatchObject({ kind: 'three-way', apply: null });
+    // And an edit on top of it merges three-way, the typing kept.
+    const second = mergeFileText(live, { text: 'one\n2\nthree\nfour\n', snapshot: fileSnapshot }, 'one\n2\nthree\n4\n');
+    if (second.kind !== 'three-way') throw new Error(second.why);
+    live.transact(() => second.apply!(live.getText(TEXT_NAME)));
+    expect(textOf(live)).toBe('one\ntyped\n2\nthree\n4\n');
   });
 
   it('says why a base cannot be used', () => {
@@ -67,6 +104,14 @@ describe('mergeFileText', () => {
     expect(mergeFileText(base, { text: 'not its text', state: [Y.encodeStateAsUpdate(base)] }, 'abd')).toMatchObject({
       kind: 'no-base',
       why: expect.stringMatching(/does not hold the text/),
+    });
+    expect(mergeFileText(base, { text: 'abd', snapshot: Y.encodeSnapshot(Y.snapshot(base)) }, 'abx')).toMatchObject({
+      kind: 'no-base',
+      why: expect.stringMatching(/does not hold the text/),
+    });
+    expect(mergeFileText(base, { text: 'abc', snapshot: new Uint8Array([200, 1]) }, 'abx')).toMatchObject({
+      kind: 'no-base',
+      why: expect.stringMatching(/cannot be read|does not hold the text|lacks/),
     });
   });
 
@@ -81,10 +126,47 @@ describe('mergeFileText', () => {
         const place = places[at % places.length];
         const typed = '[typed]';
         const live = liveAfter(base, (t) => t.insert(place, typed));
-        merge(live, base, fileText);
+        const result = merge(live, base, fileText);
         const merged = textOf(live);
         expect(merged).toContain(typed);
         expect(merged.replace(typed, '')).toBe(fileText);
+        // The file's base afterwards: its text is the file's, so the same file merges as nothing.
+        const fileSnapshot = result.fileSnapshot();
+        expect(fileSnapshot).not.toBeNull();
+        expect(mergeFileText(live, { text: fileText, snapshot: fileSnapshot }, fileText)).toMatchObject({ apply: null });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps what was typed and what the file changed, with deletions on both sides', () => {
+    const alphabet = fc.constantFrom('a', 'b', '\n', 'é', '😀');
+    const text = fc.array(alphabet, { maxLength: 20 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(text, text, fc.nat(), fc.nat(), fc.nat(5), (baseText, fileText, at, from, count) => {
+        const base = docWith(baseText, 7);
+        const places = [...baseText].reduce((acc, ch) => [...acc, acc[acc.length - 1] + ch.length], [0]);
+        const start = places[from % places.length];
+        const end = places[Math.min(places.indexOf(start) + count, places.length - 1)];
+        const typed = '[typed]';
+        const live = liveAfter(base, (t) => {
+          t.delete(start, end - start); // someone deletes base characters ...
+          const now = t.toString();
+          const spots = [...now].reduce((acc, ch) => [...acc, acc[acc.length - 1] + ch.length], [0]);
+          t.insert(spots[at % spots.length], typed); // ... and types
+        });
+        const result = mergeFileText(live, baseOf(base), fileText);
+        if (result.kind !== 'three-way') throw new Error(result.why);
+        const lengthBefore = textOf(live).length;
+        if (result.apply) live.transact(() => result.apply!(live.getText(TEXT_NAME)));
+        const merged = textOf(live);
+        expect(merged.length).toBe(result.lengthAfter);
+        expect(merged).toContain(typed);
+        // What the file inserted is there; what it deleted is gone (when the base text is not empty).
+        for (const change of diffText(baseText, fileText)) expect(merged).toContain(change.insert);
+        if (result.apply === null) expect(merged.length).toBe(lengthBefore);
+        const fileSnapshot = result.fileSnapshot();
+        if (fileSnapshot) expect(mergeFileText(live, { text: fileText, snapshot: fileSnapshot }, fileText)).toMatchObject({ apply: null });
       }),
       { numRuns: 300 },
     );
@@ -113,9 +195,9 @@ describe('SharedDocument.mergeOutsideText', () => {
 
   it('merges three-way as an edit by "file", stored like any other', async () => {
     const { document, storage, changes } = await load('alpha\nbeta\n');
-    const baseState = [Y.encodeStateAsUpdate(document.doc)];
+    const baseSnapshot = Y.encodeSnapshot(Y.snapshot(document.doc));
     await document.edit({ label: 'ann' }, (t) => t.insert(t.length, 'gamma\n'));
-    const result = await document.mergeOutsideText({ text: 'ALPHA\nbeta\n', base: 'alpha\nbeta\n', baseState, source: 'doc.txt' });
+    const result = await document.mergeOutsideText({ text: 'ALPHA\nbeta\n', base: 'alpha\nbeta\n', baseSnapshot, source: 'doc.txt' });
     expect(result).toMatchObject({ merged: 'three-way' });
     expect(document.text).toBe('ALPHA\nbeta\ngamma\n');
     expect(changes).toContain('file: +"ALPHA" -5');
@@ -143,9 +225,9 @@ describe('SharedDocument.mergeOutsideText', () => {
 
   it('refuses a file that would make the document too long, the document untouched', async () => {
     const { document } = await load('0123456789', 15);
-    const baseState = [Y.encodeStateAsUpdate(document.doc)];
+    const baseSnapshot = Y.encodeSnapshot(Y.snapshot(document.doc));
     await expect(
-      document.mergeOutsideText({ text: '0123456789abcdefgh', base: '0123456789', baseState, source: 'doc.txt' }),
+      document.mergeOutsideText({ text: '0123456789abcdefgh', base: '0123456789', baseSnapshot, source: 'doc.txt' }),
     ).rejects.toMatchObject({ code: 'COLLAB_ERR_UPDATE_REFUSED', reason: 'too-large' });
     await expect(document.mergeOutsideText({ text: 'x'.repeat(16), base: null, source: 'doc.txt' })).rejects.toMatchObject({
       reason: 'too-large',

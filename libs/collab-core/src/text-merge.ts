@@ -1,19 +1,23 @@
-// A plain-text copy of a document, edited outside the server, turned into a Yjs update that the
-// CRDT merges with whatever was typed meanwhile (a three-way merge):
+// A plain-text copy of a document, edited outside the server, merged into the live document with
+// whatever was typed meanwhile (a three-way merge):
 //
-//   base   the document as it was when the server last wrote the file (its text, and its state)
+//   base   the document as it was when the server last wrote the file: its text, and a Yjs
+//          snapshot of it (the state vector and the delete set then)
 //   file   the text found in the file now
 //   live   the document now, which may hold typing that came after the base
 //
-// The file is diffed against the base text, not against the live text, and the diff is applied
-// to a copy of the document at the base state. Its update (the new items, the deletions) is
-// then applied to the live document, where Yjs merges it with the typing since the base as it
-// merges any two peers' concurrent edits: both survive. Diffing against the live text instead
-// would undo that typing, since the file never saw it.
+// The file is diffed against the base text, not against the live text: diffing against the live
+// text would undo the typing, since the file never saw it. The snapshot says which of the live
+// document's items made the base text (those inserted before the base's state vector and not in
+// its delete set: Yjs keeps a deleted item's place and length, only its content goes), so each
+// change of the file lands at the characters it changed, wherever they are now: a deletion
+// deletes those characters (unless someone deleted them meanwhile), an insertion goes where the
+// character after it is (or was), so a replacement takes the place of what it replaces. No second copy of the document is kept for this: the snapshot is a
+// few bytes per deleted range.
 //
-// The copy edits under a client id derived from the base and the file, so merging the same file
-// onto the same base twice (a crash after the merge was stored but before the file was marked as
-// merged) makes the same items, which Yjs applies once.
+// The insertions are made under a client id derived from the base and the file, so a merge found
+// in the document already (a crash after the merge was stored but before the file was recorded
+// as merged) is not made twice; its deletions, made again, change nothing.
 
 import * as Y from 'yjs';
 import { digest } from 'lib0/hash/sha256';
@@ -24,24 +28,52 @@ import { diffText, type TextChange } from './text-diff';
 export interface MergeBase {
   /** The text the server last wrote to the file. */
   readonly text: string;
-  /** Yjs updates that rebuild the document as it was when that text was written, applied in order. */
-  readonly state: readonly Uint8Array[];
+  /** Y.encodeSnapshot of the document when that text was written (see snapshotOfDoc). */
+  readonly snapshot?: Uint8Array | null;
+  /** Or: Yjs updates that rebuild the document as it was then, applied in order. */
+  readonly state?: readonly Uint8Array[] | null;
+}
+
+/** A plan that merges the file into the live document: run `apply` inside a transaction of it. */
+export interface ThreeWayMerge {
+  readonly kind: 'three-way';
+  /** Makes the file's changes in the live document; null when there is nothing to make (the file holds the base, or this merge is in already). */
+  readonly apply: ((text: Y.Text) => void) | null;
+  readonly changes: readonly TextChange[];
+  /** Length of the live text once applied. */
+  readonly lengthAfter: number;
+  /**
+   * Once applied (at once, before anything else changes the document): the snapshot of a base
+   * whose text is the file's, for the next outside edit; null when the live document cannot
+   * show the file's text exactly that way (a character deleted meanwhile that the file keeps,
+   * just before an insertion: Yjs places the insertion after it).
+   */
+  fileSnapshot(): Uint8Array | null;
 }
 
 /** What mergeFileText found. */
-export type FileMerge =
-  /** The update to apply to the live document (null when the file holds the base text: nothing to merge). */
-  | {
-      readonly kind: 'three-way';
-      readonly update: Uint8Array | null;
-      readonly changes: readonly TextChange[];
-      /** The copy at the base with the file's changes: a document whose text is the file's. */
-      readonly fileState: Uint8Array;
-    }
-  /** The base cannot be used (why says it): merge against the live text instead. */
-  | { readonly kind: 'no-base'; readonly why: string };
+export type FileMerge = ThreeWayMerge | { readonly kind: 'no-base'; readonly why: string };
 
 const encoder = new TextEncoder();
+
+/** Y.encodeSnapshot of `doc` now: its state vector and delete set. */
+export function snapshotOfDoc(doc: Y.Doc): Uint8Array {
+  return Y.encodeSnapshot(Y.snapshot(doc));
+}
+
+/** The text and snapshot of the document `state` rebuilds; throws when Yjs cannot apply it, or it waits for changes it lacks. */
+export function snapshotOfState(state: readonly Uint8Array[]): { text: string; snapshot: Uint8Array } {
+  const doc = new Y.Doc();
+  try {
+    doc.transact(() => {
+      for (const update of state) Y.applyUpdate(doc, update);
+    });
+    if (doc.store.pendingStructs || doc.store.pendingDs) throw new Error('it depends on changes it does not hold');
+    return { text: doc.getText(TEXT_NAME).toString(), snapshot: snapshotOfDoc(doc) };
+  } finally {
+    doc.destroy();
+  }
+}
 
 /** A client id (uint32, as Yjs makes them) that depends only on the base state and the two texts. */
 function mergeClientId(baseStateVector: Uint8Array, baseText: string, fileText: string): number {
@@ -65,46 +97,198 @@ export function applyChangesToYText(text: Y.Text, changes: readonly TextChange[]
   }
 }
 
+/** Deleted ranges of one client in a delete set, sorted by clock (as Yjs encodes and builds them). */
+type Ranges = ReadonlyArray<{ clock: number; len: number }>;
+
+/** The first range of `ranges` that ends after `clock`. */
+function firstEndingAfter(ranges: Ranges, clock: number): number {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid].clock + ranges[mid].len <= clock) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * The update that merges `fileText` into `live` three-way against `base`, or why the base
- * cannot be used: its state does not rebuild (or waits for changes it lacks), its text is not
- * `base.text`, or it holds changes the live document does not have.
+ * Calls `visit(from, to)` for each stretch of clocks of `item` that is visible in `snapshot`:
+ * inserted before its state vector and not in its delete set.
  */
-export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): FileMerge {
-  const copy = new Y.Doc();
-  try {
-    try {
-      copy.transact(() => {
-        for (const update of base.state) Y.applyUpdate(copy, update);
-      });
-    } catch (error) {
-      return { kind: 'no-base', why: `its recorded state cannot be applied (${(error as Error).message})` };
+function forVisibleIn(snapshot: Y.Snapshot, item: Y.Item, visit: (from: number, to: number) => void): void {
+  const { client, clock } = item.id;
+  const end = Math.min(clock + item.length, snapshot.sv.get(client) ?? 0);
+  if (end <= clock) return;
+  const ranges: Ranges = snapshot.ds.clients.get(client) ?? [];
+  let at = clock;
+  for (let r = firstEndingAfter(ranges, at); at < end; r++) {
+    const range = ranges[r];
+    if (!range || range.clock >= end) {
+      visit(at, end);
+      return;
     }
-    if (copy.store.pendingStructs || copy.store.pendingDs) return { kind: 'no-base', why: 'its recorded state is incomplete' };
-    const text = copy.getText(TEXT_NAME);
-    if (text.toString() !== base.text) return { kind: 'no-base', why: 'its recorded state does not hold the text last written' };
-    const stateVector = Y.encodeStateVector(copy);
-    for (const [client, clock] of Y.decodeStateVector(stateVector)) {
-      if (Y.getState(live.store, client) < clock) return { kind: 'no-base', why: 'its recorded state holds changes the document lacks' };
-    }
-    const changes = diffText(base.text, fileText);
-    if (changes.length === 0) return { kind: 'three-way', update: null, changes, fileState: Y.encodeStateAsUpdate(copy) };
-    copy.clientID = mergeClientId(stateVector, base.text, fileText);
-    copy.transact(() => applyChangesToYText(text, changes));
-    return { kind: 'three-way', update: Y.encodeStateAsUpdate(copy, stateVector), changes, fileState: Y.encodeStateAsUpdate(copy) };
-  } finally {
-    copy.destroy();
+    if (range.clock > at) visit(at, range.clock);
+    at = Math.max(at, range.clock + range.len);
   }
 }
 
-/** The length of `doc`'s text once `update` is applied (on a copy: `doc` is left as it is). */
-export function textLengthAfter(doc: Y.Doc, update: Uint8Array): number {
-  const copy = new Y.Doc();
-  try {
-    Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-    Y.applyUpdate(copy, update);
-    return copy.getText(TEXT_NAME).length;
-  } finally {
-    copy.destroy();
+/** The items of the document's text, first to last (deleted ones too: they keep their place). */
+function* itemsOf(doc: Y.Doc): Generator<Y.Item> {
+  for (let item = doc.getText(TEXT_NAME)._start; item !== null; item = item.right) yield item;
+}
+
+/** Where the base's characters are in the live document. */
+interface BaseLayout {
+  /** For base character j: how many live characters come before it. */
+  readonly liveBefore: Int32Array;
+  /** For base character j: 1 when it is still there (not deleted since). */
+  readonly alive: Uint8Array;
+}
+
+/** Finds the base text's characters among the live items; a reason when they do not make that text. */
+function layOut(live: Y.Doc, snapshot: Y.Snapshot, baseText: string): BaseLayout | string {
+  const liveBefore = new Int32Array(baseText.length);
+  const alive = new Uint8Array(baseText.length);
+  let j = 0;
+  let liveCount = 0;
+  let mismatch = false;
+  for (const item of itemsOf(live)) {
+    const shown = !item.deleted && item.countable;
+    if (shown && !(item.content instanceof Y.ContentString)) return 'the document holds more than text';
+    forVisibleIn(snapshot, item, (from, to) => {
+      const count = to - from;
+      if (mismatch || j + count > baseText.length) {
+        mismatch = true;
+        return;
+      }
+      const offset = from - item.id.clock;
+      if (shown && (item.content as Y.ContentString).str.slice(offset, offset + count) !== baseText.slice(j, j + count)) {
+        mismatch = true;
+        return;
+      }
+      for (let k = 0; k < count; k++) {
+        liveBefore[j + k] = liveCount + (shown ? offset + k : 0);
+        alive[j + k] = shown ? 1 : 0;
+      }
+      j += count;
+    });
+    if (mismatch) break;
+    if (shown) liveCount += item.length;
   }
+  if (mismatch || j !== baseText.length) return 'its recorded state does not hold the text last written';
+  return { liveBefore, alive };
+}
+
+/** Adds `ids` (client -> clocks deleted, ascending) to a copy of `ds`. */
+function withDeleted(ds: Y.Snapshot['ds'], ids: Map<number, number[]>): Y.Snapshot['ds'] {
+  const extra = Y.createDeleteSet();
+  for (const [client, clocks] of ids) {
+    const ranges: Array<{ clock: number; len: number }> = [];
+    for (const clock of clocks) {
+      const last = ranges[ranges.length - 1];
+      if (last && last.clock + last.len === clock) last.len++;
+      else ranges.push({ clock, len: 1 });
+    }
+    // Yjs's DeleteItem is this shape; mergeDeleteSets sorts and joins the ranges.
+    extra.clients.set(client, ranges as never);
+  }
+  return Y.mergeDeleteSets([ds, extra]);
+}
+
+/**
+ * The merge of `fileText` into `live` three-way against `base`, or why the base cannot be used:
+ * it cannot be read, its state does not rebuild, it holds changes the live document does not
+ * have, or its characters in the live document do not make `base.text`.
+ */
+export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): FileMerge {
+  let snapshot: Y.Snapshot;
+  try {
+    if (base.snapshot) snapshot = Y.decodeSnapshot(base.snapshot);
+    else if (base.state) {
+      const rebuilt = snapshotOfState(base.state);
+      if (rebuilt.text !== base.text) return { kind: 'no-base', why: 'its recorded state does not hold the text last written' };
+      snapshot = Y.decodeSnapshot(rebuilt.snapshot);
+    } else return { kind: 'no-base', why: 'no state was recorded' };
+  } catch (error) {
+    return { kind: 'no-base', why: `its recorded state cannot be read (${(error as Error).message})` };
+  }
+  for (const [client, clock] of snapshot.sv) {
+    if (Y.getState(live.store, client) < clock) return { kind: 'no-base', why: 'its recorded state holds changes the document lacks' };
+  }
+  const layout = layOut(live, snapshot, base.text);
+  if (typeof layout === 'string') return { kind: 'no-base', why: layout };
+  const { liveBefore, alive } = layout;
+  const liveLength = live.getText(TEXT_NAME).length;
+  const changes = diffText(base.text, fileText);
+  const encodedBase = () => Y.encodeSnapshot(snapshot);
+  if (changes.length === 0) return { kind: 'three-way', apply: null, changes, lengthAfter: liveLength, fileSnapshot: encodedBase };
+
+  const client = mergeClientId(Y.encodeStateVector(snapshot.sv), base.text, fileText);
+  const inserted = changes.reduce((n, c) => n + c.insert.length, 0);
+  let aliveDeleted = 0;
+  for (const { index, deleteCount } of changes) for (let j = index; j < index + deleteCount; j++) aliveDeleted += alive[j];
+  const already = Y.getState(live.store, client) > 0;
+
+  // The base with the file's changes: its insertions (this client's first `inserted` clocks) and
+  // the base characters it deletes, wherever they are now.
+  const fileSnapshot = (): Uint8Array | null => {
+    const deletedIds = new Map<number, number[]>();
+    const deletedAt = new Uint8Array(base.text.length);
+    for (const { index, deleteCount } of changes) deletedAt.fill(1, index, index + deleteCount);
+    const sv = new Map(snapshot.sv);
+    if (inserted > 0) sv.set(client, inserted);
+    let j = 0;
+    const pieces: string[] = [];
+    for (const item of itemsOf(live)) {
+      forVisibleIn(snapshot, item, (from, to) => {
+        let kept = j;
+        for (let clock = from; clock < to; clock++, j++) {
+          if (!deletedAt[j]) continue;
+          if (kept < j) pieces.push(base.text.slice(kept, j));
+          kept = j + 1;
+          const list = deletedIds.get(item.id.client) ?? [];
+          list.push(clock);
+          deletedIds.set(item.id.client, list);
+        }
+        if (kept < j) pieces.push(base.text.slice(kept, j));
+      });
+      if (item.id.client === client && item.content instanceof Y.ContentString) pieces.push(item.content.str);
+    }
+    if (pieces.join('') !== fileText) return null;
+    return Y.encodeSnapshot(Y.createSnapshot(withDeleted(snapshot.ds, deletedIds), sv));
+  };
+
+  if (already) return { kind: 'three-way', apply: null, changes, lengthAfter: liveLength, fileSnapshot };
+
+  const apply = (text: Y.Text): void => {
+    const doc = text.doc!;
+    const own = doc.clientID;
+    doc.clientID = client;
+    try {
+      // From the last change to the first: each one's live positions stay where they were found.
+      for (let c = changes.length - 1; c >= 0; c--) {
+        const { index, deleteCount, insert } = changes[c];
+        // The characters it deletes that are still there, as runs of live positions, last run first.
+        let runEnd = -1;
+        let runLength = 0;
+        for (let j = index + deleteCount - 1; j >= index; j--) {
+          if (!alive[j]) continue;
+          if (runLength > 0 && liveBefore[j] === runEnd - runLength) {
+            runLength++;
+            continue;
+          }
+          if (runLength > 0) text.delete(runEnd - runLength + 1, runLength);
+          runEnd = liveBefore[j];
+          runLength = 1;
+        }
+        if (runLength > 0) text.delete(runEnd - runLength + 1, runLength);
+        // Where the base character it goes before is (or was), so a replacement takes the place of what it replaces.
+        if (insert) text.insert(index < liveBefore.length ? liveBefore[index] : liveLength, insert);
+      }
+    } finally {
+      doc.clientID = own;
+    }
+  };
+  return { kind: 'three-way', apply, changes, lengthAfter: liveLength - aliveDeleted + inserted, fileSnapshot };
 }

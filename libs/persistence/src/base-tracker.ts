@@ -1,127 +1,97 @@
 // The document as it was when NAME.txt was last written: the base an outside edit of the file is
-// merged against (see text-merge.ts in the core). A second Y.Doc trails the live one: every update
-// appended is kept until the text that includes it is on disk, then applied here, so a write costs
-// the updates since the previous one, not the whole document. Only a base that is not known yet
-// (at load, when the file was stale or missing) is taken whole, once.
+// merged against (see text-merge.ts in the core). It is the text written and a Yjs snapshot of the
+// live document taken with it (its state vector and delete set: a few bytes per deleted range),
+// which tells which of the live document's items made that text. No second copy of the document
+// is kept: a write costs one walk over the document's items, not the updates applied again.
 
-import * as Y from 'yjs';
-import { TEXT_NAME } from '@collab/collab-core';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { snapshotOfState } from '@collab/collab-core';
 
-/** Updates kept past this many while NAME.txt cannot be written: the base is dropped (outside edits then merge against the live text) rather than memory grown without end. */
-const MAX_PENDING_UPDATES = 100_000;
+/** A base: the text NAME.txt held, and the snapshot of the document it was written from. */
+export interface TextBase {
+  readonly text: string;
+  readonly snapshot: Uint8Array;
+}
 
 /** The live document at one moment: what advance() moves the base to once its text is on disk. */
-export interface BaseMark {
-  readonly text: string;
-  /** Pending updates it includes. */
-  readonly count: number;
-  /** The whole state, when the base was not known before. */
-  readonly state?: Uint8Array;
+export interface BaseMark extends TextBase {
+  /** Appends counted when it was taken. */
+  readonly appends: number;
 }
 
 /** The base of NAME.txt: the document as it was at the text last written there. */
 export class BaseTracker {
-  private doc: Y.Doc | null = null;
-  private baseText: string | null = null;
-  /** Updates appended since the base, in order; recorded only while there is, or is about to be, a base. */
-  private pending: Uint8Array[] = [];
-  private recording = false;
+  private base: TextBase | null = null;
+  /** Appends so far, and how many the base includes (the base is the live document while they are equal). */
+  private appends = 0;
+  private baseAppends = -1;
 
-  /** Starts over from the document whose state `state` rebuilds and whose text is `text`; null: unknown. */
-  reset(state: readonly Uint8Array[] | null, text: string | null): void {
-    this.doc?.destroy();
-    this.doc = null;
-    this.baseText = null;
-    this.pending = [];
-    this.recording = false;
-    if (!state || text === null) return;
-    const doc = new Y.Doc();
-    doc.transact(() => {
-      for (const update of state) Y.applyUpdate(doc, update);
-    });
-    this.doc = doc;
-    this.baseText = text;
-    this.recording = true;
+  /** Starts over from `base` (the live document now, or one found on disk); null: unknown. */
+  reset(base: TextBase | null, live = false): void {
+    this.base = base;
+    this.baseAppends = live ? this.appends : -1;
   }
 
-  /**
-   * Makes the document `state` rebuilds, whose text is `text`, the base, keeping the updates
-   * recorded since the old one (a merged outside edit: its text is now the file's). `state`
-   * must hold nothing the live document lacks; updates it already holds apply as nothing.
-   */
-  rebase(state: Uint8Array, text: string): void {
-    this.doc?.destroy();
-    this.doc = new Y.Doc();
-    Y.applyUpdate(this.doc, state);
-    this.baseText = text;
-    this.recording = true;
+  /** Makes `base` (a merged outside edit: its text is now the file's) the base; it is not the live document. */
+  rebase(base: TextBase): void {
+    this.reset(base);
   }
 
   /** An update was applied to the live document and appended. */
-  appended(update: Uint8Array): void {
-    if (!this.recording) return;
-    this.pending.push(update);
-    if (this.pending.length > MAX_PENDING_UPDATES) this.reset(null, null);
+  appended(): void {
+    this.appends++;
   }
 
-  /** The live document now, whose text is `text`; `state` reads its whole state when the base is not known. */
-  mark(text: string, state: () => Uint8Array): BaseMark {
-    if (this.doc) return { text, count: this.pending.length };
-    // From here on every update is recorded, so the base can follow once this state is on disk.
-    this.pending = [];
-    this.recording = true;
-    return { text, count: 0, state: state() };
+  /** The live document now, whose text is `text`; `snapshot` takes its snapshot. */
+  mark(text: string, snapshot: () => Uint8Array): BaseMark {
+    return { text, snapshot: snapshot(), appends: this.appends };
   }
 
   /** The text of `mark` is on disk now: it becomes the base. */
   advance(mark: BaseMark): void {
-    if (mark.state) {
-      this.doc?.destroy();
-      this.doc = new Y.Doc();
-      Y.applyUpdate(this.doc, mark.state);
-    } else if (!this.doc) {
-      return;
-    } else {
-      const doc = this.doc;
-      const updates = this.pending.slice(0, mark.count);
-      doc.transact(() => {
-        for (const update of updates) Y.applyUpdate(doc, update);
-      });
-    }
-    this.pending.splice(0, mark.count);
-    this.baseText = mark.text;
+    this.base = { text: mark.text, snapshot: mark.snapshot };
+    this.baseAppends = mark.appends;
   }
 
   /** The text of the base, when known. */
   get text(): string | null {
-    return this.doc ? this.baseText : null;
+    return this.base?.text ?? null;
   }
 
-  /** The base for an outside edit: its text and a state that rebuilds it; null when not known. */
-  current(): { text: string; state: Uint8Array[] } | null {
-    if (!this.doc || this.baseText === null) return null;
-    return { text: this.baseText, state: [Y.encodeStateAsUpdate(this.doc)] };
+  /** The base for an outside edit; null when not known. */
+  current(): TextBase | null {
+    return this.base;
   }
 
   /** Whether the base is the live document itself (nothing appended since). */
   get upToDate(): boolean {
-    return this.doc !== null && this.pending.length === 0;
+    return this.base !== null && this.baseAppends === this.appends;
   }
 
   destroy(): void {
-    this.reset(null, null);
+    this.reset(null);
   }
 }
 
-/** The text of the document that `state` rebuilds; throws when Yjs cannot apply it. */
-export function textOfState(state: readonly Uint8Array[]): string {
-  const doc = new Y.Doc();
-  try {
-    doc.transact(() => {
-      for (const update of state) Y.applyUpdate(doc, update);
-    });
-    return doc.getText(TEXT_NAME).toString();
-  } finally {
-    doc.destroy();
-  }
+/** The base that `state` (Yjs updates, applied in order) rebuilds; throws when Yjs cannot apply it. */
+export function baseOfState(state: readonly Uint8Array[]): TextBase {
+  return snapshotOfState(state);
+}
+
+/** NAME.base's payload for `base`: the snapshot, then the text. */
+export function encodeBaseFile(base: TextBase): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint8Array(encoder, base.snapshot);
+  encoding.writeVarString(encoder, base.text);
+  return encoding.toUint8Array(encoder);
+}
+
+/** The base in a NAME.base payload written by encodeBaseFile; throws when it is not one. */
+export function decodeBaseFile(payload: Uint8Array): TextBase {
+  const decoder = decoding.createDecoder(payload);
+  const snapshot = decoding.readVarUint8Array(decoder);
+  const text = decoding.readVarString(decoder);
+  if (decoding.hasContent(decoder)) throw new Error('bytes follow the base');
+  return { text, snapshot };
 }

@@ -1,7 +1,11 @@
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import * as Y from 'yjs';
 import { SharedDocument } from '@collab/collab-core';
+import { nodeFsOps } from './fs-ops';
+import { writeSnapshot } from './snapshot-file';
 import { DocumentStore, type StoreOptions } from './document-store';
 
 const LIMITS = {
@@ -205,6 +209,35 @@ describe('NAME.txt followed both ways (watchFiles)', () => {
       await store.close();
       ({ store, shared } = await open({}, crashed));
       expect(shared.text).toBe('one\n2\nthree\n');
+      await store.close();
+    } finally {
+      rmSync(crashed, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a NAME.base written by earlier versions (the whole state at the base)', async () => {
+    const first = await open({ textDebounceMs: 60_000 });
+    const { type, files } = first;
+    let { store, shared } = first;
+    await type('one\ntwo\n');
+    await shared.flushText();
+    const stateAtBase = Y.encodeStateAsUpdate(shared.doc);
+    await type('three\n');
+    await files.compact();
+    const crashed = mkdtempSync(join(tmpdir(), 'collab-live-crashed-'));
+    try {
+      cpSync(dir, crashed, { recursive: true });
+      rmSync(join(crashed, '.collab.lock'));
+      // As earlier versions left it: NAME.base holds the state, and NAME.meta says `baseFile`.
+      await writeSnapshot(nodeFsOps, file('notes.base', crashed), stateAtBase);
+      const meta = JSON.parse(readFileSync(file('notes.meta', crashed), 'utf8')) as { bases: Record<string, unknown> };
+      for (const sha of Object.keys(meta.bases)) meta.bases[sha] = { baseFile: createHash('sha256').update(stateAtBase).digest('hex') };
+      writeFileSync(file('notes.meta', crashed), JSON.stringify(meta));
+      writeFileSync(file('notes.txt', crashed), 'one\n2\n');
+      await store.close();
+      ({ store, shared } = await open({}, crashed));
+      expect(shared.text).toBe('one\n2\nthree\n');
+      expect(warnings).toEqual([expect.stringMatching(/its difference from the text the server last wrote/)]);
       await store.close();
     } finally {
       rmSync(crashed, { recursive: true, force: true });

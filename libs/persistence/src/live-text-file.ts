@@ -15,11 +15,11 @@
 //                                                          document's text is now exactly the file's,
 //                                                          only recorded as the store's own)
 // A merge is stored before the file is recorded as merged: a kill -9 in between merges it again
-// at the next start, into the same Yjs items (see text-merge.ts), so it is neither lost nor doubled.
+// at the next start, which finds it made already (see text-merge.ts), so it is neither lost nor doubled.
 
 import { basename } from 'node:path';
 import { diffText, type LiveDocumentView } from '@collab/collab-core';
-import { textOfState, type BaseTracker } from './base-tracker';
+import type { BaseTracker, TextBase } from './base-tracker';
 import type { DirectoryWatcher } from './directory-watcher';
 import { TextFileRefusedError } from './errors';
 import {
@@ -60,16 +60,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 interface WrittenText {
   readonly text: string;
   readonly ref?: BaseRef;
-  readonly state?: Uint8Array[];
+  readonly base?: TextBase;
   readonly at: number;
-}
-
-function textOfStateOrNull(state: readonly Uint8Array[]): string | null {
-  try {
-    return textOfState(state);
-  } catch {
-    return null;
-  }
 }
 
 /** How much changes from `a` to `b`. */
@@ -100,14 +92,8 @@ export interface LiveTextFileParts {
   ref: () => BaseRef;
   /** Called after each write of NAME.txt that made it the store's own. */
   written?: () => void;
-  /** The updates that rebuild the document as `ref` finds it on disk; null when they are gone (a compaction). */
-  rebuild?: (ref: BaseRef) => Promise<Uint8Array[] | null>;
-}
-
-/** The base an outside edit is merged against: the text last written, and the state it was written from. */
-export interface OutsideBase {
-  text: string;
-  state: Uint8Array[];
+  /** The base `ref` finds on disk; null when it is gone (a compaction). */
+  rebuild?: (ref: BaseRef) => Promise<TextBase | null>;
 }
 
 type Look =
@@ -175,7 +161,7 @@ export class LiveTextFile {
    * Merges the file as found at load (it changed while the server was stopped) against `base`,
    * then writes it. `first`: it is the document's first text (no history), nothing to warn about.
    */
-  mergeFound(read: FileRead, base: OutsideBase | null, first = false): Promise<void> {
+  mergeFound(read: FileRead, base: TextBase | null, first = false): Promise<void> {
     return this.run(async () => {
       if ((await this.take(read, sha256Hex(read.bytes), base, true, first)) === 'merged') await this.sync({ write: true });
     });
@@ -283,7 +269,7 @@ export class LiveTextFile {
         write = true;
       }
       if (this.refusal || !write) return;
-      const mark = base.mark(view.text(), () => view.encodeState());
+      const mark = base.mark(view.text(), () => view.encodeSnapshot());
       const markRef = ref();
       const { outcome, raced } = await file.write(mark.text, markRef);
       if (outcome === 'changed-outside') {
@@ -326,7 +312,7 @@ export class LiveTextFile {
    * closer to one written before it (an editor saved a buffer it read before the server's
    * latest writes; merged against the last text, what others typed since would be undone).
    */
-  private async baseFor(bytes: Buffer): Promise<OutsideBase | null> {
+  private async baseFor(bytes: Buffer): Promise<TextBase | null> {
     const latest = this.parts.base.current();
     if (!latest || this.recent.length < 2) return latest;
     let text: string;
@@ -351,9 +337,9 @@ export class LiveTextFile {
       }
     }
     if (!best) return latest;
-    if (best.state) return { text: best.text, state: best.state };
-    const state = best.ref && this.parts.rebuild ? await this.parts.rebuild(best.ref) : null;
-    return state && textOfStateOrNull(state) === best.text ? { text: best.text, state } : latest;
+    if (best.base) return best.base;
+    const rebuilt = best.ref && this.parts.rebuild ? await this.parts.rebuild(best.ref) : null;
+    return rebuilt && rebuilt.text === best.text ? rebuilt : latest;
   }
 
   /** What the file holds now, as far as it differs from what this last saw. */
@@ -402,7 +388,7 @@ export class LiveTextFile {
    * Takes an outside text in: refused when it is not UTF-8 or too long, merged otherwise
    * (resolving once the merge is stored). `note`: the file now holds it (false for a raced write).
    */
-  private async take(read: FileRead, sha: string, base: OutsideBase | null, note = true, first = false): Promise<Taken> {
+  private async take(read: FileRead, sha: string, base: TextBase | null, note = true, first = false): Promise<Taken> {
     const { source, maxChars } = this.settings;
     if (note) this.parts.file.noteDisk({ sha, stamp: read.stamp });
     if (this.stopped) {
@@ -421,12 +407,18 @@ export class LiveTextFile {
       return 'refused';
     }
     try {
-      const result = await this.parts.view.mergeOutsideText({ text, base: base?.text ?? null, baseState: base?.state ?? null, source });
-      if (result.fileState && note) {
+      const result = await this.parts.view.mergeOutsideText({
+        text,
+        base: base?.text ?? null,
+        baseSnapshot: base?.snapshot ?? null,
+        source,
+      });
+      if (result.fileSnapshot && note) {
         // The file's text is the base of the next outside edit, before it is recorded as merged
         // (an edit saved meanwhile starts from it).
-        this.parts.base.rebase(result.fileState, text);
-        this.recent = [{ text, state: [result.fileState], at: Date.now() }];
+        const merged = { text, snapshot: result.fileSnapshot };
+        this.parts.base.rebase(merged);
+        this.recent = [{ text, base: merged, at: Date.now() }];
       }
       if (result.merged === 'two-way' && !first) {
         this.settings.warn(
@@ -440,7 +432,7 @@ export class LiveTextFile {
         return 'refused';
       }
       this.settings.warn(`could not merge ${source}: ${e.message}; will try again`);
-      // Seen as new at the next look, which merges it again (into the same items, see text-merge.ts).
+      // Seen as new at the next look, which merges it again (or finds it made already, see text-merge.ts).
       if (note) this.parts.file.noteDisk({ sha: null, stamp: { ino: -1n, size: -1n, mtimeNs: -1n } });
       this.retryLater();
       return 'failed';

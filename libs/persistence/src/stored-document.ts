@@ -27,12 +27,12 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { diffText, type LiveDocumentView, type StoredDocument } from '@collab/collab-core';
 import { tempPathFor } from './atomic-replace';
-import { BaseTracker, textOfState } from './base-tracker';
+import { BaseTracker, baseOfState, decodeBaseFile, encodeBaseFile, type TextBase } from './base-tracker';
 import type { DirectoryWatcher } from './directory-watcher';
 import { documentPaths, type DocumentPaths } from './document-name';
 import { CorruptFileError, PersistenceError, StoreClosedError, toStorageError } from './errors';
 import type { FsOps } from './fs-ops';
-import { LiveTextFile, type OutsideBase } from './live-text-file';
+import { LiveTextFile } from './live-text-file';
 import { RECORD_HEADER_BYTES, scanRecords, type RecordScan } from './record-codec';
 import { readSnapshot, writeSnapshot } from './snapshot-file';
 import { readTextFile, sha256Hex, TextFile, type BaseRef, type FileRead, type FileStamp, type TextFileContents } from './text-file';
@@ -62,7 +62,7 @@ export interface DocumentSettings {
 /** What was found in NAME.txt at load that the store did not write. */
 interface FoundText {
   read: FileRead;
-  base: OutsideBase | null;
+  base: TextBase | null;
 }
 
 /** The document's bytes on disk that a BaseRef may point into. */
@@ -74,7 +74,7 @@ interface StoredBytes {
 }
 
 /** The updates that rebuild the document as `ref` says it was; null when they are not on disk any more. */
-function rebuildState(ref: BaseRef, stored: StoredBytes): Uint8Array[] | null {
+function rebuildState(ref: Exclude<BaseRef, { baseSnapshot: string }>, stored: StoredBytes): Uint8Array[] | null {
   if ('baseFile' in ref) return stored.baseFile && stored.baseFile.sha === ref.baseFile ? [stored.baseFile.bytes] : null;
   if (ref.snapshot !== stored.snapshotSha) return null;
   const records: Uint8Array[] = [];
@@ -87,17 +87,23 @@ function rebuildState(ref: BaseRef, stored: StoredBytes): Uint8Array[] | null {
   return stored.snapshot ? [stored.snapshot, ...records] : records;
 }
 
-/** The base of text `sha` as NAME.meta records it, checked to rebuild exactly that text; null otherwise. */
-function baseOf(sha: string, ref: BaseRef | null, stored: StoredBytes): OutsideBase | null {
-  if (!ref) return null;
-  const state = rebuildState(ref, stored);
-  if (!state) return null;
+/** The base `ref` finds on disk; null when it is not there any more, or cannot be read. */
+function baseAt(ref: BaseRef, stored: StoredBytes): TextBase | null {
   try {
-    const text = textOfState(state);
-    return sha256Hex(Buffer.from(text, 'utf8')) === sha ? { text, state } : null;
+    if ('baseSnapshot' in ref) {
+      return stored.baseFile && stored.baseFile.sha === ref.baseSnapshot ? decodeBaseFile(stored.baseFile.bytes) : null;
+    }
+    const state = rebuildState(ref, stored);
+    return state ? baseOfState(state) : null;
   } catch {
     return null;
   }
+}
+
+/** The base of text `sha` as NAME.meta records it, checked to be exactly that text; null otherwise. */
+function baseOf(sha: string, ref: BaseRef | null, stored: StoredBytes): TextBase | null {
+  const base = ref ? baseAt(ref, stored) : null;
+  return base && sha256Hex(Buffer.from(base.text, 'utf8')) === sha ? base : null;
 }
 
 /**
@@ -105,11 +111,11 @@ function baseOf(sha: string, ref: BaseRef | null, stored: StoredBytes): OutsideB
  * store wrote. After a crash part way through a write NAME.meta lists two; the one the file
  * differs from least is the one it was edited from.
  */
-function pickBase(found: Buffer, contents: TextFileContents, stored: StoredBytes): OutsideBase | null {
-  const bases = [...contents.own].map(([sha, ref]) => baseOf(sha, ref, stored)).filter((b): b is OutsideBase => b !== null);
+function pickBase(found: Buffer, contents: TextFileContents, stored: StoredBytes): TextBase | null {
+  const bases = [...contents.own].map(([sha, ref]) => baseOf(sha, ref, stored)).filter((b): b is TextBase => b !== null);
   if (bases.length <= 1) return bases[0] ?? null;
   const text = found.toString('utf8');
-  const cost = (b: OutsideBase) => diffText(b.text, text).reduce((n, c) => n + c.deleteCount + c.insert.length, 0);
+  const cost = (b: TextBase) => diffText(b.text, text).reduce((n, c) => n + c.deleteCount + c.insert.length, 0);
   return bases.reduce((best, b) => (cost(b) < cost(best) ? b : best));
 }
 
@@ -257,11 +263,10 @@ export class DocumentFiles implements StoredDocument {
     const own =
       contents.read && contents.sha256 !== null && contents.own.has(contents.sha256) ? contents.read.bytes.toString('utf8') : null;
     if (own !== null && own === view.text()) {
-      base.reset([view.encodeState()], own);
+      base.reset({ text: own, snapshot: view.encodeSnapshot() }, true);
     } else if (own !== null) {
       // A copy a crash left behind the log: its recorded base still serves until it is rewritten.
-      const recorded = baseOf(contents.sha256!, contents.own.get(contents.sha256!) ?? null, stored);
-      base.reset(recorded?.state ?? null, recorded?.text ?? null);
+      base.reset(baseOf(contents.sha256!, contents.own.get(contents.sha256!) ?? null, stored));
     }
     const disk = contents.read
       ? { sha: contents.sha256, stamp: contents.read.stamp }
@@ -308,7 +313,7 @@ export class DocumentFiles implements StoredDocument {
     if (this.closing) return Promise.reject(new StoreClosedError(`document ${this.name}`));
     this.log ??= this.createLog();
     const appended = this.log.append(update);
-    this.base?.appended(update);
+    this.base?.appended();
     return appended.catch((err: unknown) => {
       this.unstored = true;
       throw err;
@@ -428,9 +433,9 @@ export class DocumentFiles implements StoredDocument {
     return { snapshot: this.snapshotSha, logBytes: this.log?.issuedBytes ?? 0 };
   }
 
-  /** The document as `ref` finds it on disk now (read afresh); null when it is not there any more. */
-  private async rebuildFromDisk(ref: BaseRef): Promise<Uint8Array[] | null> {
-    if ('baseFile' in ref) return null;
+  /** The base `ref` finds on disk now (read afresh); null when it is not there any more. */
+  private async rebuildFromDisk(ref: BaseRef): Promise<TextBase | null> {
+    if (!('logBytes' in ref)) return null;
     try {
       const [snapshot, logBytes] = await Promise.all([readSnapshot(this.paths.snapshot), readOptional(this.paths.log)]);
       const stored: StoredBytes = {
@@ -439,7 +444,7 @@ export class DocumentFiles implements StoredDocument {
         scan: logBytes ? scanRecords(logBytes.subarray(0, ref.logBytes)) : { records: [], validBytes: 0, damage: null },
         baseFile: null,
       };
-      return rebuildState(ref, stored);
+      return baseAt(ref, stored);
     } catch {
       return null;
     }
@@ -464,11 +469,11 @@ export class DocumentFiles implements StoredDocument {
     const file = this.live?.file;
     const upToDate = base?.upToDate ?? false;
     if (file && base && baseText !== null && !upToDate) {
-      // The log the base is found in is about to be emptied: keep the base whole.
-      const baseState = base.current()!.state[0];
-      await writeSnapshot(this.settings.fs, this.paths.base, baseState);
+      // The log the base is found in is about to be emptied: keep the base (its text and snapshot).
+      const payload = encodeBaseFile(base.current()!);
+      await writeSnapshot(this.settings.fs, this.paths.base, payload);
       this.baseFileInUse = true;
-      await file.rebase(baseSha, { baseFile: sha256Hex(baseState) });
+      await file.rebase(baseSha, { baseSnapshot: sha256Hex(payload) });
     }
     await writeSnapshot(this.settings.fs, this.paths.snapshot, state);
     this.snapshotSha = stateSha;

@@ -28,8 +28,10 @@ export function sha256Hex(bytes: Uint8Array): string {
 export type BaseRef =
   /** NAME.snapshot whose payload has this SHA-256 (null: there was none), then NAME.log's records up to byte `logBytes`. */
   | { readonly snapshot: string | null; readonly logBytes: number }
-  /** NAME.base, whose payload has this SHA-256. */
-  | { readonly baseFile: string };
+  /** NAME.base holding the document's whole state (as earlier versions wrote it), whose payload has this SHA-256. */
+  | { readonly baseFile: string }
+  /** NAME.base holding the text and a snapshot of the document (see base-tracker.ts), whose payload has this SHA-256. */
+  | { readonly baseSnapshot: string };
 
 /** A file's contents as stat tells them apart: a write changes the size or the mtime, a replacement the inode. */
 export interface FileStamp {
@@ -104,7 +106,7 @@ export interface TextFileContents {
 function isBaseRef(value: unknown): value is BaseRef {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  if (typeof v.baseFile === 'string') return true;
+  if (typeof v.baseFile === 'string' || typeof v.baseSnapshot === 'string') return true;
   return (v.snapshot === null || typeof v.snapshot === 'string') && typeof v.logBytes === 'number' && v.logBytes >= 0;
 }
 

@@ -23,6 +23,7 @@ class LiveDoc {
   readonly remoteUpdates: string[] = [];
   readonly view: LiveDocumentView = {
     encodeState: () => Y.encodeStateAsUpdate(this.doc),
+    encodeSnapshot: () => Y.encodeSnapshot(Y.snapshot(this.doc)),
     text: () => this.text(),
     applyStoredUpdate: (update, origin) => {
       this.remoteUpdates.push(origin);
