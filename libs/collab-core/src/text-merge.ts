@@ -138,61 +138,76 @@ function* itemsOf(doc: Y.Doc): Generator<Y.Item> {
   for (let item = doc.getText(TEXT_NAME)._start; item !== null; item = item.right) yield item;
 }
 
-/** Where the base's characters are in the live document. */
-interface BaseLayout {
-  /** For base character j: how many live characters come before it. */
-  readonly liveBefore: Int32Array;
-  /** For base character j: 1 when it is still there (not deleted since). */
-  readonly alive: Uint8Array;
+/** A stretch of the base text made by one live item: where it is in the base and in the live text. */
+interface Segment {
+  /** Index of its first character in the base text. */
+  readonly base: number;
+  readonly length: number;
+  /** Alive (not deleted since the base): the live index of its first character; else how many live characters come before it. */
+  readonly live: number;
+  readonly alive: boolean;
+  /** The Yjs id of its first character. */
+  readonly client: number;
+  readonly clock: number;
 }
 
-/** Finds the base text's characters among the live items; a reason when they do not make that text. */
-function layOut(live: Y.Doc, snapshot: Y.Snapshot, baseText: string): BaseLayout | string {
-  const liveBefore = new Int32Array(baseText.length);
-  const alive = new Uint8Array(baseText.length);
+/** Finds the base text's characters among the live items, in order; a reason when they do not make that text. */
+function layOut(live: Y.Doc, snapshot: Y.Snapshot, baseText: string): Segment[] | string {
+  const segments: Segment[] = [];
   let j = 0;
   let liveCount = 0;
   let mismatch = false;
   for (const item of itemsOf(live)) {
-    const shown = !item.deleted && item.countable;
-    if (shown && !(item.content instanceof Y.ContentString)) return 'the document holds more than text';
+    const alive = !item.deleted && item.countable;
+    if (alive && !(item.content instanceof Y.ContentString)) return 'the document holds more than text';
     forVisibleIn(snapshot, item, (from, to) => {
-      const count = to - from;
-      if (mismatch || j + count > baseText.length) {
-        mismatch = true;
-        return;
-      }
+      const length = to - from;
       const offset = from - item.id.clock;
-      if (shown && (item.content as Y.ContentString).str.slice(offset, offset + count) !== baseText.slice(j, j + count)) {
-        mismatch = true;
-        return;
-      }
-      for (let k = 0; k < count; k++) {
-        liveBefore[j + k] = liveCount + (shown ? offset + k : 0);
-        alive[j + k] = shown ? 1 : 0;
-      }
-      j += count;
+      mismatch ||=
+        j + length > baseText.length ||
+        (alive && (item.content as Y.ContentString).str.slice(offset, offset + length) !== baseText.slice(j, j + length));
+      if (mismatch) return;
+      segments.push({ base: j, length, live: liveCount + (alive ? offset : 0), alive, client: item.id.client, clock: from });
+      j += length;
     });
     if (mismatch) break;
-    if (shown) liveCount += item.length;
+    if (alive) liveCount += item.length;
   }
   if (mismatch || j !== baseText.length) return 'its recorded state does not hold the text last written';
-  return { liveBefore, alive };
+  return segments;
 }
 
-/** Adds `ids` (client -> clocks deleted, ascending) to a copy of `ds`. */
-function withDeleted(ds: Y.Snapshot['ds'], ids: Map<number, number[]>): Y.Snapshot['ds'] {
-  const extra = Y.createDeleteSet();
-  for (const [client, clocks] of ids) {
-    const ranges: Array<{ clock: number; len: number }> = [];
-    for (const clock of clocks) {
-      const last = ranges[ranges.length - 1];
-      if (last && last.clock + last.len === clock) last.len++;
-      else ranges.push({ clock, len: 1 });
-    }
-    // Yjs's DeleteItem is this shape; mergeDeleteSets sorts and joins the ranges.
-    extra.clients.set(client, ranges as never);
+/** Index of the segment holding base character `j` (segments cover the base text in order). */
+function segmentAt(segments: readonly Segment[], j: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (segments[mid].base <= j) lo = mid;
+    else hi = mid - 1;
   }
+  return lo;
+}
+
+/** Calls `visit(segment, from, to)` for the part [from, to) of each segment within the base range [start, end), last first. */
+function overlapsBackwards(
+  segments: readonly Segment[],
+  start: number,
+  end: number,
+  visit: (segment: Segment, from: number, to: number) => void,
+): void {
+  if (start >= end) return;
+  for (let s = segmentAt(segments, end - 1); s >= 0 && segments[s].base + segments[s].length > start; s--) {
+    const segment = segments[s];
+    visit(segment, Math.max(start, segment.base), Math.min(end, segment.base + segment.length));
+  }
+}
+
+/** `ds` with the ranges `deleted` (client -> ranges) added. */
+function withDeleted(ds: Y.Snapshot['ds'], deleted: Map<number, Array<{ clock: number; len: number }>>): Y.Snapshot['ds'] {
+  const extra = Y.createDeleteSet();
+  // Yjs's DeleteItem is this shape; mergeDeleteSets sorts and joins the ranges.
+  for (const [client, ranges] of deleted) extra.clients.set(client, ranges as never);
   return Y.mergeDeleteSets([ds, extra]);
 }
 
@@ -216,9 +231,8 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
   for (const [client, clock] of snapshot.sv) {
     if (Y.getState(live.store, client) < clock) return { kind: 'no-base', why: 'its recorded state holds changes the document lacks' };
   }
-  const layout = layOut(live, snapshot, base.text);
-  if (typeof layout === 'string') return { kind: 'no-base', why: layout };
-  const { liveBefore, alive } = layout;
+  const segments = layOut(live, snapshot, base.text);
+  if (typeof segments === 'string') return { kind: 'no-base', why: segments };
   const liveLength = live.getText(TEXT_NAME).length;
   const changes = diffText(base.text, fileText);
   const encodedBase = () => Y.encodeSnapshot(snapshot);
@@ -227,36 +241,53 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
   const client = mergeClientId(Y.encodeStateVector(snapshot.sv), base.text, fileText);
   const inserted = changes.reduce((n, c) => n + c.insert.length, 0);
   let aliveDeleted = 0;
-  for (const { index, deleteCount } of changes) for (let j = index; j < index + deleteCount; j++) aliveDeleted += alive[j];
+  for (const { index, deleteCount } of changes) {
+    overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => (aliveDeleted += segment.alive ? to - from : 0));
+  }
   const already = Y.getState(live.store, client) > 0;
 
   // The base with the file's changes: its insertions (this client's first `inserted` clocks) and
-  // the base characters it deletes, wherever they are now.
+  // the base characters it deletes, wherever they are now; checked to hold the file's text.
   const fileSnapshot = (): Uint8Array | null => {
-    const deletedIds = new Map<number, number[]>();
-    const deletedAt = new Uint8Array(base.text.length);
-    for (const { index, deleteCount } of changes) deletedAt.fill(1, index, index + deleteCount);
-    const sv = new Map(snapshot.sv);
-    if (inserted > 0) sv.set(client, inserted);
+    const deleted = new Map<number, Array<{ clock: number; len: number }>>();
+    for (const { index, deleteCount } of changes) {
+      overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => {
+        const ranges = deleted.get(segment.client) ?? [];
+        ranges.push({ clock: segment.clock + from - segment.base, len: to - from });
+        deleted.set(segment.client, ranges);
+      });
+    }
+    let at = 0;
+    let holds = true;
+    const expect = (piece: string) => {
+      holds &&= fileText.startsWith(piece, at);
+      at += piece.length;
+    };
     let j = 0;
-    const pieces: string[] = [];
+    let c = 0;
     for (const item of itemsOf(live)) {
       forVisibleIn(snapshot, item, (from, to) => {
-        let kept = j;
-        for (let clock = from; clock < to; clock++, j++) {
-          if (!deletedAt[j]) continue;
-          if (kept < j) pieces.push(base.text.slice(kept, j));
-          kept = j + 1;
-          const list = deletedIds.get(item.id.client) ?? [];
-          list.push(clock);
-          deletedIds.set(item.id.client, list);
+        // Base characters [j, end) less the ones the changes delete.
+        const end = j + to - from;
+        while (j < end) {
+          while (c < changes.length && changes[c].index + changes[c].deleteCount <= j) c++;
+          const change = changes[c];
+          if (change && change.index <= j) {
+            j = Math.min(end, change.index + change.deleteCount);
+            continue;
+          }
+          const stop = change ? Math.min(end, change.index) : end;
+          expect(base.text.slice(j, stop));
+          j = stop;
         }
-        if (kept < j) pieces.push(base.text.slice(kept, j));
       });
-      if (item.id.client === client && item.content instanceof Y.ContentString) pieces.push(item.content.str);
+      if (item.id.client === client && item.content instanceof Y.ContentString) expect(item.content.str);
+      if (!holds) return null;
     }
-    if (pieces.join('') !== fileText) return null;
-    return Y.encodeSnapshot(Y.createSnapshot(withDeleted(snapshot.ds, deletedIds), sv));
+    if (at !== fileText.length) return null;
+    const sv = new Map(snapshot.sv);
+    if (inserted > 0) sv.set(client, inserted);
+    return Y.encodeSnapshot(Y.createSnapshot(withDeleted(snapshot.ds, deleted), sv));
   };
 
   if (already) return { kind: 'three-way', apply: null, changes, lengthAfter: liveLength, fileSnapshot };
@@ -266,25 +297,21 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
     const own = doc.clientID;
     doc.clientID = client;
     try {
-      // From the last change to the first: each one's live positions stay where they were found.
+      // From the last change to the first, and within one from its last character: each live
+      // position stays where it was found.
       for (let c = changes.length - 1; c >= 0; c--) {
         const { index, deleteCount, insert } = changes[c];
-        // The characters it deletes that are still there, as runs of live positions, last run first.
-        let runEnd = -1;
-        let runLength = 0;
-        for (let j = index + deleteCount - 1; j >= index; j--) {
-          if (!alive[j]) continue;
-          if (runLength > 0 && liveBefore[j] === runEnd - runLength) {
-            runLength++;
-            continue;
-          }
-          if (runLength > 0) text.delete(runEnd - runLength + 1, runLength);
-          runEnd = liveBefore[j];
-          runLength = 1;
-        }
-        if (runLength > 0) text.delete(runEnd - runLength + 1, runLength);
+        overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => {
+          if (segment.alive) text.delete(segment.live + from - segment.base, to - from);
+        });
+        if (!insert) continue;
         // Where the base character it goes before is (or was), so a replacement takes the place of what it replaces.
-        if (insert) text.insert(index < liveBefore.length ? liveBefore[index] : liveLength, insert);
+        let at = liveLength;
+        if (index < base.text.length) {
+          const segment = segments[segmentAt(segments, index)];
+          at = segment.alive ? segment.live + index - segment.base : segment.live;
+        }
+        text.insert(at, insert);
       }
     } finally {
       doc.clientID = own;
