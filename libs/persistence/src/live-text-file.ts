@@ -269,7 +269,9 @@ export class LiveTextFile {
         write = true;
       }
       if (this.refusal || !write) return;
+      const reading = performance.now();
       const mark = base.mark(view.text(), () => view.encodeSnapshot());
+      this.mirror.noteBusy(performance.now() - reading);
       const markRef = ref();
       const { outcome, raced } = await file.write(mark.text, markRef);
       if (outcome === 'changed-outside') {
