@@ -26,7 +26,9 @@ export async function buildWebApp(root, name) {
     format: 'iife',
     target: ['chrome109', 'firefox115', 'safari16'],
     minify: true,
-    sourcemap: 'linked',
+    // Beside the bundle for whoever debugs the page, not linked from it: the server keeps what it
+    // serves in memory, and a 2 MiB map nobody asks for is not worth that.
+    sourcemap: 'external',
     legalComments: 'linked',
     tsconfig: join(root, 'apps', name, 'tsconfig.json'),
     logLevel: 'warning',
