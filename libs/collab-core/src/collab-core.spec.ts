@@ -82,6 +82,17 @@ function textUpdate(text: string, clientId = 1): Uint8Array {
   return Y.encodeStateAsUpdate(doc);
 }
 
+/** The SYNC updates a client was sent. */
+const relayed = (t: MemoryTransport) =>
+  t.sent.filter((m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType === SyncType.Update);
+
+/** The text of a fresh document that applied `messages`. */
+function textOf(messages: ReadonlyArray<{ data: Uint8Array }>): string {
+  const doc = new Y.Doc();
+  for (const m of messages) Y.applyUpdate(doc, m.data);
+  return doc.getText(TEXT_NAME).toString();
+}
+
 describe('CollabCore', () => {
   it('welcomes a client after its HELLO, sends its step 1, and ACKs a change once stored', async () => {
     const { core, storage } = await startCore();
@@ -114,29 +125,55 @@ describe('CollabCore', () => {
     expect(a.transport.sent.slice(before).map((m) => m.type)).toEqual([MessageType.Ack]);
   });
 
-  it('relays the updates of one turn merged, one message per recipient, never an author its own', async () => {
+  it('relays a few updates of one turn one by one, in order, never an author its own', async () => {
     const { core } = await startCore();
     const a = await join(core, { name: 'ann' });
     const b = await join(core, { name: 'bob' });
     const c = await join(core, { name: 'cy' });
-    const syncs = (t: MemoryTransport) =>
-      t.sent.filter(
-        (m): m is Extract<Message, { type: MessageType.Sync }> => m.type === MessageType.Sync && m.syncType === SyncType.Update,
-      );
-    const before = [a, b, c].map(({ transport }) => syncs(transport).length);
+    const before = [a, b, c].map(({ transport }) => relayed(transport).length);
     a.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('from ann', 11) });
     b.transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate('from bob', 12) });
     await settle();
-    const got = [a, b, c].map(({ transport }, i) => syncs(transport).slice(before[i]));
-    expect(got.map((messages) => messages.length)).toEqual([1, 1, 1]);
-    const textOf = (messages: Array<{ data: Uint8Array }>) => {
-      const doc = new Y.Doc();
-      for (const m of messages) Y.applyUpdate(doc, m.data);
-      return doc.getText(TEXT_NAME).toString();
-    };
+    const got = [a, b, c].map(({ transport }, i) => relayed(transport).slice(before[i]));
+    expect(got.map((messages) => messages.length)).toEqual([1, 1, 2]);
     expect(textOf(got[0]!)).toBe('from bob');
     expect(textOf(got[1]!)).toBe('from ann');
     expect(textOf(got[2]!).length).toBe('from annfrom bob'.length);
+  });
+
+  it('relays a turn merged when that saves 64 sends or more ((updates - 1) x clients), one message per client that wrote none of it', async () => {
+    const { core } = await startCore();
+    const authors = [];
+    for (let i = 0; i < 9; i++) authors.push(await join(core, { name: `writer${i}` }));
+    const reader = await join(core, { name: 'reader' });
+    const before = relayed(reader.transport).length;
+    authors.forEach(({ transport }, i) =>
+      transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate(`${i}`, 20 + i) }),
+    );
+    await settle();
+    const got = relayed(reader.transport).slice(before);
+    expect(got).toHaveLength(1);
+    expect([...textOf(got)].sort().join('')).toBe('012345678');
+    // An author gets the others' updates, one by one, never its own.
+    const first = relayed(authors[0]!.transport);
+    expect(first.slice(-8).map((m) => textOf([m]))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+  });
+
+  it('relays 8 updates of one turn to 9 clients one by one (merging would save only 63 sends)', async () => {
+    const { core } = await startCore();
+    const authors = [];
+    for (let i = 0; i < 8; i++) authors.push(await join(core, { name: `writer${i}` }));
+    const reader = await join(core, { name: 'reader' });
+    const before = relayed(reader.transport).length;
+    authors.forEach(({ transport }, i) =>
+      transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate(`${i}`, 20 + i) }),
+    );
+    await settle();
+    expect(
+      relayed(reader.transport)
+        .slice(before)
+        .map((m) => textOf([m])),
+    ).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
   });
 
   it('stores nothing for a change that changes nothing (an empty step 2, an update sent twice), and ACKs it after the changes before it', async () => {
