@@ -23,7 +23,7 @@ export const DEFAULT_COMPACT_RECORDS = 20_000;
 /** Default delay between a change and the text file write that shows it. */
 export const DEFAULT_TEXT_DEBOUNCE_MS = 200;
 /** Under load, log commits at most this often by default (see StoreOptions.commitIntervalMs). */
-export const DEFAULT_COMMIT_INTERVAL_MS = 5;
+export const DEFAULT_COMMIT_INTERVAL_MS = 10;
 
 /** Default time NAME.txt must hold still before an outside edit of it is read. */
 export const DEFAULT_FILE_SETTLE_MS = 50;
@@ -46,7 +46,7 @@ export interface StoreOptions {
   groupCommit?: boolean;
   /**
    * Under load, a document's log commits (write + fdatasync) start at most this often, so that
-   * more appends share one fdatasync (default 2 ms; 0: each as soon as the last ended). A lone
+   * more appends share one fdatasync (default 10 ms; 0: each as soon as the last ended). A lone
    * append after a pause is committed at once.
    */
   commitIntervalMs?: number;
