@@ -1,4 +1,4 @@
-import { BUSY_FACTOR, TextMirror } from './text-mirror';
+import { BUSY_FACTOR, MAX_BUSY_DELAY_MS, TextMirror } from './text-mirror';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,12 +33,20 @@ describe('TextMirror', () => {
   });
 
   it(`keeps writes ${BUSY_FACTOR} times the event loop's time in the last one apart`, async () => {
-    const { mirror, starts } = mirrorWith(20, 8); // 8 ms to read the document: writes 400 ms apart
+    const busyMs = 2; // to read the document: writes 400 ms apart
+    const { mirror, starts } = mirrorWith(20, busyMs);
     await typeFor(mirror, 900);
     await mirror.close();
     const gaps = starts.slice(1, -1).map((t, i) => t - starts[i]);
     expect(gaps.length).toBeGreaterThanOrEqual(1);
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(BUSY_FACTOR * 8 - 5);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(BUSY_FACTOR * busyMs - 5);
     expect(starts.length).toBeLessThanOrEqual(4); // three at most in 900 ms, then the one close() makes
+  });
+
+  it(`keeps them no more than ${MAX_BUSY_DELAY_MS} ms apart`, async () => {
+    const { mirror, starts } = mirrorWith(20, 1000); // a second to read: 200 s by the factor alone
+    await typeFor(mirror, MAX_BUSY_DELAY_MS + 500);
+    await mirror.close();
+    expect(starts.length).toBeGreaterThanOrEqual(3); // at 20 ms, at ~2 s, and at close
   });
 });
