@@ -141,39 +141,31 @@ describe('CollabCore', () => {
     expect(textOf(got[2]!).length).toBe('from annfrom bob'.length);
   });
 
-  it('relays a turn merged when that saves 64 sends or more ((updates - 1) x clients), one message per client that wrote none of it', async () => {
+  /** `writers` clients each send one update in the same turn; what a reader that wrote none of them got, and what the first writer got. */
+  async function burst(writers: number) {
     const { core } = await startCore();
     const authors = [];
-    for (let i = 0; i < 9; i++) authors.push(await join(core, { name: `writer${i}` }));
+    for (let i = 0; i < writers; i++) authors.push(await join(core, { name: `writer${i}` }));
     const reader = await join(core, { name: 'reader' });
     const before = relayed(reader.transport).length;
     authors.forEach(({ transport }, i) =>
       transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate(`${i}`, 20 + i) }),
     );
     await settle();
-    const got = relayed(reader.transport).slice(before);
-    expect(got).toHaveLength(1);
-    expect([...textOf(got)].sort().join('')).toBe('012345678');
+    return { toReader: relayed(reader.transport).slice(before), toFirstWriter: relayed(authors[0]!.transport) };
+  }
+
+  it('relays a turn merged when that saves 64 sends or more ((updates - 1) x clients), one message per client that wrote none of it', async () => {
+    const { toReader, toFirstWriter } = await burst(9);
+    expect(toReader).toHaveLength(1);
+    expect([...textOf(toReader)].sort().join('')).toBe('012345678');
     // An author gets the others' updates, one by one, never its own.
-    const first = relayed(authors[0]!.transport);
-    expect(first.slice(-8).map((m) => textOf([m]))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    expect(toFirstWriter.slice(-8).map((m) => textOf([m]))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
   });
 
   it('relays 8 updates of one turn to 9 clients one by one (merging would save only 63 sends)', async () => {
-    const { core } = await startCore();
-    const authors = [];
-    for (let i = 0; i < 8; i++) authors.push(await join(core, { name: `writer${i}` }));
-    const reader = await join(core, { name: 'reader' });
-    const before = relayed(reader.transport).length;
-    authors.forEach(({ transport }, i) =>
-      transport.deliver({ type: MessageType.Sync, syncType: SyncType.Update, data: textUpdate(`${i}`, 20 + i) }),
-    );
-    await settle();
-    expect(
-      relayed(reader.transport)
-        .slice(before)
-        .map((m) => textOf([m])),
-    ).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    const { toReader } = await burst(8);
+    expect(toReader.map((m) => textOf([m]))).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
   });
 
   it('stores nothing for a change that changes nothing (an empty step 2, an update sent twice), and ACKs it after the changes before it', async () => {

@@ -192,30 +192,12 @@ describe('NAME.txt followed both ways (watchFiles)', () => {
     }
   });
 
-  it('finds the base after a compaction emptied the log it was in (NAME.base)', async () => {
-    const first = await open({ textDebounceMs: 60_000 });
-    const { type, files } = first;
-    let { store, shared } = first;
-    await type('one\ntwo\n');
-    await shared.flushText();
-    await type('three\n');
-    await files.compact();
-    expect(existsSync(file('notes.base'))).toBe(true);
-    const crashed = mkdtempSync(join(tmpdir(), 'collab-live-crashed-'));
-    try {
-      cpSync(dir, crashed, { recursive: true });
-      rmSync(join(crashed, '.collab.lock'));
-      writeFileSync(file('notes.txt', crashed), 'one\n2\n');
-      await store.close();
-      ({ store, shared } = await open({}, crashed));
-      expect(shared.text).toBe('one\n2\nthree\n');
-      await store.close();
-    } finally {
-      rmSync(crashed, { recursive: true, force: true });
-    }
-  });
-
-  it('reads a NAME.base written by earlier versions (the whole state at the base)', async () => {
+  /**
+   * Writes "one two" to the file, types "three" after it, compacts (the base goes to NAME.base),
+   * and opens a copy of the directory whose file was edited to "one 2" while stopped, after
+   * `prepare(copy, stateAtBase)`; resolves with the text the copy loads.
+   */
+  async function compactedThenEdited(prepare: (copy: string, stateAtBase: Uint8Array) => Promise<void> = async () => undefined) {
     const first = await open({ textDebounceMs: 60_000 });
     const { type, files } = first;
     let { store, shared } = first;
@@ -224,24 +206,37 @@ describe('NAME.txt followed both ways (watchFiles)', () => {
     const stateAtBase = Y.encodeStateAsUpdate(shared.doc);
     await type('three\n');
     await files.compact();
+    expect(existsSync(file('notes.base'))).toBe(true);
     const crashed = mkdtempSync(join(tmpdir(), 'collab-live-crashed-'));
     try {
       cpSync(dir, crashed, { recursive: true });
       rmSync(join(crashed, '.collab.lock'));
-      // As earlier versions left it: NAME.base holds the state, and NAME.meta says `baseFile`.
-      await writeSnapshot(nodeFsOps, file('notes.base', crashed), stateAtBase);
-      const meta = JSON.parse(readFileSync(file('notes.meta', crashed), 'utf8')) as { bases: Record<string, unknown> };
-      for (const sha of Object.keys(meta.bases)) meta.bases[sha] = { baseFile: createHash('sha256').update(stateAtBase).digest('hex') };
-      writeFileSync(file('notes.meta', crashed), JSON.stringify(meta));
+      await prepare(crashed, stateAtBase);
       writeFileSync(file('notes.txt', crashed), 'one\n2\n');
       await store.close();
       ({ store, shared } = await open({}, crashed));
-      expect(shared.text).toBe('one\n2\nthree\n');
-      expect(warnings).toEqual([expect.stringMatching(/its difference from the text the server last wrote/)]);
+      const text = shared.text;
       await store.close();
+      return text;
     } finally {
       rmSync(crashed, { recursive: true, force: true });
     }
+  }
+
+  it('finds the base after a compaction emptied the log it was in (NAME.base)', async () => {
+    expect(await compactedThenEdited()).toBe('one\n2\nthree\n');
+  });
+
+  it('reads a NAME.base written by earlier versions (the whole state at the base)', async () => {
+    const text = await compactedThenEdited(async (copy, stateAtBase) => {
+      // As earlier versions left it: NAME.base holds the state, and NAME.meta says `baseFile`.
+      await writeSnapshot(nodeFsOps, file('notes.base', copy), stateAtBase);
+      const meta = JSON.parse(readFileSync(file('notes.meta', copy), 'utf8')) as { bases: Record<string, unknown> };
+      for (const sha of Object.keys(meta.bases)) meta.bases[sha] = { baseFile: createHash('sha256').update(stateAtBase).digest('hex') };
+      writeFileSync(file('notes.meta', copy), JSON.stringify(meta));
+    });
+    expect(text).toBe('one\n2\nthree\n');
+    expect(warnings).toEqual([expect.stringMatching(/its difference from the text the server last wrote/)]);
   });
 
   it('follows nothing with watchFiles off, and merges the edit at the next load', async () => {
