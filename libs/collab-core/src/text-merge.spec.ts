@@ -94,6 +94,24 @@ describe('mergeFileText', () => {
     expect(textOf(live)).toBe('one\ntyped\n2\nthree\n4\n');
   });
 
+  it("keeps the file's order next to characters deleted meanwhile, so the file's next save merges against it", () => {
+    const base = docWith('title\nbody\n');
+    const live = liveAfter(base, (t) => {
+      t.delete(6, 4); // ann deletes "body" ...
+      t.insert(t.length, 'a line ann typed\n'); // ... and types
+    });
+    // The file inserts right before the deleted "body", and keeps it.
+    const first = merge(live, base, 'title\nnew body\n');
+    expect(textOf(live)).toBe('title\nnew \na line ann typed\n');
+    const fileSnapshot = first.fileSnapshot();
+    expect(fileSnapshot).not.toBeNull();
+    // The same editor saves again: only its new change is merged, nothing doubled or brought back.
+    const second = mergeFileText(live, { text: 'title\nnew body\n', snapshot: fileSnapshot }, 'title\nnew body here\n');
+    if (second.kind !== 'three-way') throw new Error(second.why);
+    live.transact(() => second.apply!(live.getText(TEXT_NAME)));
+    expect(textOf(live)).toBe('title\nnew  here\na line ann typed\n');
+  });
+
   it('says why a base cannot be used', () => {
     const base = docWith('abc');
     const live = docWith('other', 5);
@@ -166,7 +184,8 @@ describe('mergeFileText', () => {
         for (const change of diffText(baseText, fileText)) expect(merged).toContain(change.insert);
         if (result.apply === null) expect(merged.length).toBe(lengthBefore);
         const fileSnapshot = result.fileSnapshot();
-        if (fileSnapshot) expect(mergeFileText(live, { text: fileText, snapshot: fileSnapshot }, fileText)).toMatchObject({ apply: null });
+        expect(fileSnapshot).not.toBeNull();
+        expect(mergeFileText(live, { text: fileText, snapshot: fileSnapshot }, fileText)).toMatchObject({ apply: null });
       }),
       { numRuns: 300 },
     );

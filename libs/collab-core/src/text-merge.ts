@@ -11,9 +11,10 @@
 // document's items made the base text (those inserted before the base's state vector and not in
 // its delete set: Yjs keeps a deleted item's place and length, only its content goes), so each
 // change of the file lands at the characters it changed, wherever they are now: a deletion
-// deletes those characters (unless someone deleted them meanwhile), an insertion goes where the
-// character after it is (or was), so a replacement takes the place of what it replaces. No second copy of the document is kept for this: the snapshot is a
-// few bytes per deleted range.
+// deletes those characters (unless someone deleted them meanwhile), an insertion goes right before
+// the character after it (deleted meanwhile or not), so a replacement takes the place of what it
+// replaces and the file's order holds. No second copy of the document is kept for this: the
+// snapshot is a few bytes per deleted range.
 //
 // The insertions are made under a client id derived from the base and the file, so a merge found
 // in the document already (a crash after the merge was stored but before the file was recorded
@@ -44,9 +45,8 @@ export interface ThreeWayMerge {
   readonly lengthAfter: number;
   /**
    * Once applied (at once, before anything else changes the document): the snapshot of a base
-   * whose text is the file's, for the next outside edit; null when the live document cannot
-   * show the file's text exactly that way (a character deleted meanwhile that the file keeps,
-   * just before an insertion: Yjs places the insertion after it).
+   * whose text is the file's, for the next outside edit; null when the live document no longer
+   * holds it (a merge found made already, whose insertions were deleted since).
    */
   fileSnapshot(): Uint8Array | null;
 }
@@ -292,30 +292,48 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
 
   if (already) return { kind: 'three-way', apply: null, changes, lengthAfter: liveLength, fileSnapshot };
 
+  /** The Yjs id of base character `j`. */
+  const idOf = (j: number): Y.ID => {
+    const segment = segments[segmentAt(segments, j)];
+    return Y.createID(segment.client, segment.clock + j - segment.base);
+  };
+
   const apply = (text: Y.Text): void => {
-    const doc = text.doc!;
-    const own = doc.clientID;
-    doc.clientID = client;
-    try {
-      // From the last change to the first, and within one from its last character: each live
-      // position stays where it was found.
-      for (let c = changes.length - 1; c >= 0; c--) {
-        const { index, deleteCount, insert } = changes[c];
-        overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => {
-          if (segment.alive) text.delete(segment.live + from - segment.base, to - from);
-        });
-        if (!insert) continue;
-        // Where the base character it goes before is (or was), so a replacement takes the place of what it replaces.
-        let at = liveLength;
-        if (index < base.text.length) {
-          const segment = segments[segmentAt(segments, index)];
-          at = segment.alive ? segment.live + index - segment.base : segment.live;
-        }
-        text.insert(at, insert);
-      }
-    } finally {
-      doc.clientID = own;
+    // The deletions by live position, from the last to the first: each position stays where it
+    // was found. Then the insertions by the ids around them (no position is read after the
+    // first is made).
+    for (let c = changes.length - 1; c >= 0; c--) {
+      const { index, deleteCount } = changes[c];
+      overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => {
+        if (segment.alive) text.delete(segment.live + from - segment.base, to - from);
+      });
     }
+    const doc = text.doc!;
+    doc.transact((transaction) => {
+      for (let c = changes.length - 1; c >= 0; c--) {
+        const { index, insert } = changes[c];
+        if (!insert) continue;
+        // Right before the base character it goes before, deleted since or not (Y.Text.insert
+        // would put it after the deleted items there, out of the file's order); at the end,
+        // right after the last base character. As Yjs's own insertions: between two adjacent
+        // items, named as its origins, so every peer places it alike.
+        let left: Y.Item | null;
+        let right: Y.Item | null;
+        if (index < base.text.length) {
+          right = Y.getItemCleanStart(transaction, idOf(index));
+          left = right.left;
+        } else {
+          left = index > 0 ? Y.getItemCleanEnd(transaction, doc.store, idOf(index - 1)) : null;
+          right = left ? left.right : text._start;
+        }
+        const id = Y.createID(client, Y.getState(doc.store, client));
+        const item = new Y.Item(id, left, left?.lastId ?? null, right, right?.id ?? null, text, null, new Y.ContentString(insert));
+        (item as unknown as { integrate(transaction: Y.Transaction, offset: number): void }).integrate(transaction, 0);
+      }
+    });
+    // Y.Text caches where its positions are; items placed by id leave that cache behind (Yjs
+    // drops it after a remote change the same way).
+    if (text._searchMarker) text._searchMarker.length = 0;
   };
   return { kind: 'three-way', apply, changes, lengthAfter: liveLength - aliveDeleted + inserted, fileSnapshot };
 }
