@@ -5,7 +5,7 @@ import { MemoryStorage } from './memory-storage';
 import { SharedDocument } from './shared-document';
 import type { StoredDocument } from './storage';
 import { diffText } from './text-diff';
-import { mergeFileText, type ThreeWayMerge } from './text-merge';
+import { mergeFileText, type MergeBase, type ThreeWayMerge } from './text-merge';
 
 /** A document holding `text`, typed by client `clientId`. */
 function docWith(text: string, clientId = 1): Y.Doc {
@@ -29,9 +29,10 @@ function liveAfter(base: Y.Doc, type: (text: Y.Text) => void): Y.Doc {
 /** The base as the file store keeps it: the text and a snapshot of the document it was written from. */
 const baseOf = (doc: Y.Doc) => ({ text: textOf(doc), snapshot: Y.encodeSnapshot(Y.snapshot(doc)) });
 
-/** Merges `file` into `live` against `base` (as updates when `asState`), and returns the plan. */
-function merge(live: Y.Doc, base: Y.Doc, file: string, asState = false): ThreeWayMerge {
-  const result = mergeFileText(live, asState ? { text: textOf(base), state: [Y.encodeStateAsUpdate(base)] } : baseOf(base), file);
+/** Merges `file` into `live` against `base` (a document: as a snapshot, or as updates when `asState`), and returns the plan. */
+function merge(live: Y.Doc, base: Y.Doc | MergeBase, file: string, asState = false): ThreeWayMerge {
+  const from = !(base instanceof Y.Doc) ? base : asState ? { text: textOf(base), state: [Y.encodeStateAsUpdate(base)] } : baseOf(base);
+  const result = mergeFileText(live, from, file);
   if (result.kind !== 'three-way') throw new Error(`no three-way merge: ${result.why}`);
   if (result.apply) live.transact(() => result.apply!(live.getText(TEXT_NAME)));
   return result;
@@ -88,9 +89,7 @@ describe('mergeFileText', () => {
     const next = mergeFileText(live, { text: 'one\n2\nthree\nfour\n', snapshot: fileSnapshot }, 'one\n2\nthree\nfour\n');
     expect(next).toMatchObject({ kind: 'three-way', apply: null });
     // And an edit on top of it merges three-way, the typing kept.
-    const second = mergeFileText(live, { text: 'one\n2\nthree\nfour\n', snapshot: fileSnapshot }, 'one\n2\nthree\n4\n');
-    if (second.kind !== 'three-way') throw new Error(second.why);
-    live.transact(() => second.apply!(live.getText(TEXT_NAME)));
+    merge(live, { text: 'one\n2\nthree\nfour\n', snapshot: fileSnapshot }, 'one\n2\nthree\n4\n');
     expect(textOf(live)).toBe('one\ntyped\n2\nthree\n4\n');
   });
 
@@ -106,9 +105,7 @@ describe('mergeFileText', () => {
     const fileSnapshot = first.fileSnapshot();
     expect(fileSnapshot).not.toBeNull();
     // The same editor saves again: only its new change is merged, nothing doubled or brought back.
-    const second = mergeFileText(live, { text: 'title\nnew body\n', snapshot: fileSnapshot }, 'title\nnew body here\n');
-    if (second.kind !== 'three-way') throw new Error(second.why);
-    live.transact(() => second.apply!(live.getText(TEXT_NAME)));
+    merge(live, { text: 'title\nnew body\n', snapshot: fileSnapshot }, 'title\nnew body here\n');
     expect(textOf(live)).toBe('title\nnew  here\na line ann typed\n');
   });
 
