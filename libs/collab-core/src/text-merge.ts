@@ -240,22 +240,23 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
 
   const client = mergeClientId(Y.encodeStateVector(snapshot.sv), base.text, fileText);
   const inserted = changes.reduce((n, c) => n + c.insert.length, 0);
-  let aliveDeleted = 0;
-  for (const { index, deleteCount } of changes) {
-    overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => (aliveDeleted += segment.alive ? to - from : 0));
+  // The base characters the changes delete, as parts of segments, from the last to the first.
+  const deletions: Array<{ segment: Segment; from: number; to: number }> = [];
+  for (let c = changes.length - 1; c >= 0; c--) {
+    const { index, deleteCount } = changes[c];
+    overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => deletions.push({ segment, from, to }));
   }
+  const aliveDeleted = deletions.reduce((n, { segment, from, to }) => n + (segment.alive ? to - from : 0), 0);
   const already = Y.getState(live.store, client) > 0;
 
   // The base with the file's changes: its insertions (this client's first `inserted` clocks) and
   // the base characters it deletes, wherever they are now; checked to hold the file's text.
   const fileSnapshot = (): Uint8Array | null => {
     const deleted = new Map<number, Array<{ clock: number; len: number }>>();
-    for (const { index, deleteCount } of changes) {
-      overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => {
-        const ranges = deleted.get(segment.client) ?? [];
-        ranges.push({ clock: segment.clock + from - segment.base, len: to - from });
-        deleted.set(segment.client, ranges);
-      });
+    for (const { segment, from, to } of deletions) {
+      const ranges = deleted.get(segment.client) ?? [];
+      ranges.push({ clock: segment.clock + from - segment.base, len: to - from });
+      deleted.set(segment.client, ranges);
     }
     let at = 0;
     let holds = true;
@@ -302,12 +303,7 @@ export function mergeFileText(live: Y.Doc, base: MergeBase, fileText: string): F
     // The deletions by live position, from the last to the first: each position stays where it
     // was found. Then the insertions by the ids around them (no position is read after the
     // first is made).
-    for (let c = changes.length - 1; c >= 0; c--) {
-      const { index, deleteCount } = changes[c];
-      overlapsBackwards(segments, index, index + deleteCount, (segment, from, to) => {
-        if (segment.alive) text.delete(segment.live + from - segment.base, to - from);
-      });
-    }
+    for (const { segment, from, to } of deletions) if (segment.alive) text.delete(segment.live + from - segment.base, to - from);
     const doc = text.doc!;
     doc.transact((transaction) => {
       for (let c = changes.length - 1; c >= 0; c--) {

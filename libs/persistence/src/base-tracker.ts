@@ -6,7 +6,6 @@
 
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { snapshotOfState } from '@collab/collab-core';
 
 /** A base: the text NAME.txt held, and the snapshot of the document it was written from. */
 export interface TextBase {
@@ -27,15 +26,10 @@ export class BaseTracker {
   private appends = 0;
   private baseAppends = -1;
 
-  /** Starts over from `base` (the live document now, or one found on disk); null: unknown. */
+  /** Starts over from `base` (the live document now when `live`; else one found on disk, or a merged outside edit's); null: unknown. */
   reset(base: TextBase | null, live = false): void {
     this.base = base;
     this.baseAppends = live ? this.appends : -1;
-  }
-
-  /** Makes `base` (a merged outside edit: its text is now the file's) the base; it is not the live document. */
-  rebase(base: TextBase): void {
-    this.reset(base);
   }
 
   /** An update was applied to the live document and appended. */
@@ -72,11 +66,6 @@ export class BaseTracker {
   destroy(): void {
     this.reset(null);
   }
-}
-
-/** The base that `state` (Yjs updates, applied in order) rebuilds; throws when Yjs cannot apply it. */
-export function baseOfState(state: readonly Uint8Array[]): TextBase {
-  return snapshotOfState(state);
 }
 
 /** NAME.base's payload for `base`: the snapshot, then the text. */

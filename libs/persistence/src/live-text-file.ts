@@ -419,7 +419,7 @@ export class LiveTextFile {
         // The file's text is the base of the next outside edit, before it is recorded as merged
         // (an edit saved meanwhile starts from it).
         const merged = { text, snapshot: result.fileSnapshot };
-        this.parts.base.rebase(merged);
+        this.parts.base.reset(merged);
         this.recent = [{ text, base: merged, at: Date.now() }];
       }
       if (result.merged === 'two-way' && !first) {

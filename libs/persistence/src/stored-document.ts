@@ -25,9 +25,9 @@
 // NAME.base and NAME.meta pointed at it: the log it was found in is about to be emptied.
 
 import { readFile, unlink } from 'node:fs/promises';
-import { diffText, type LiveDocumentView, type StoredDocument } from '@collab/collab-core';
+import { diffText, snapshotOfState, type LiveDocumentView, type StoredDocument } from '@collab/collab-core';
 import { tempPathFor } from './atomic-replace';
-import { BaseTracker, baseOfState, decodeBaseFile, encodeBaseFile, type TextBase } from './base-tracker';
+import { BaseTracker, decodeBaseFile, encodeBaseFile, type TextBase } from './base-tracker';
 import type { DirectoryWatcher } from './directory-watcher';
 import { documentPaths, type DocumentPaths } from './document-name';
 import { CorruptFileError, PersistenceError, StoreClosedError, toStorageError } from './errors';
@@ -94,7 +94,7 @@ function baseAt(ref: BaseRef, stored: StoredBytes): TextBase | null {
       return stored.baseFile && stored.baseFile.sha === ref.baseSnapshot ? decodeBaseFile(stored.baseFile.bytes) : null;
     }
     const state = rebuildState(ref, stored);
-    return state ? baseOfState(state) : null;
+    return state ? snapshotOfState(state) : null;
   } catch {
     return null;
   }
