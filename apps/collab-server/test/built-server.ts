@@ -67,6 +67,14 @@ function matches(text: string, pattern: string | RegExp): boolean {
   return typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
 }
 
+/** A server's output without the two lines it prints per edit (what a failed wait needs to show is among the others). */
+export function withoutEdits(out: string): string {
+  const lines = out.split('\n');
+  const kept = lines.filter((line) => !/^\[UPDATE\] Document updated by |^\[INFO\] Broadcasted update to client /.test(line));
+  const dropped = lines.length - kept.length;
+  return (dropped > 0 ? `(${dropped} per-edit lines left out)\n` : '') + kept.join('\n');
+}
+
 /** Runs the built server and waits until it listens; rejects with its output when it exits first. */
 export async function startBuiltServer(options: BuiltServerOptions = {}): Promise<BuiltServer> {
   const dataDir = options.dataDir ?? tempDir();
@@ -86,7 +94,8 @@ export async function startBuiltServer(options: BuiltServerOptions = {}): Promis
     const until = Date.now() + timeoutMs;
     while (!matches(out, pattern)) {
       if (!alive()) throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`);
-      if (Date.now() > until) throw new Error(`the server did not print ${pattern} within ${timeoutMs} ms:\n${out.slice(-4000)}`);
+      if (Date.now() > until)
+        throw new Error(`the server did not print ${pattern} within ${timeoutMs} ms:\n${withoutEdits(out).slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { REDIS_MISSING, redisServerPath, startTestRedis, stopAllTestRedis, type TestRedis } from '@collab/testing';
-import { stopAll, tempDir, type BuiltServer } from './built-server';
+import { stopAll, tempDir, withoutEdits, type BuiltServer } from './built-server';
 import { eventually, expectAllAcked, startInstance, Writer } from './redis-cluster';
 
 const haveRedis = redisServerPath() !== null;
@@ -156,7 +156,9 @@ describeWithRedis(`Redis scale-out faults${haveRedis ? '' : ` (skipped: ${REDIS_
     }
     await a.waitForOutput('Lost the lease of temp', 10_000);
     // a let go of the files (closing them); b, holding the lease, writes them from then on.
-    await b.waitForOutput('Writing temp into the data directory from now on', 10_000);
+    await b.waitForOutput('Writing temp into the data directory from now on', 10_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n\nand the stalled instance printed:\n${withoutEdits(a.output()).slice(-3000)}`);
+    });
     first.type('after the stall');
     await sleep(500);
     const text = await settle([...all, first], typing, () => (go = false));
