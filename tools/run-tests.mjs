@@ -39,14 +39,20 @@ const nxStatus = run('npx', ['nx', 'run-many', '-t', 'test', '--parallel=1', '--
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
 for (const file of readdirSync(summaryDir)) {
   const s = JSON.parse(readFileSync(join(summaryDir, file), 'utf8'));
+  failures.push(...(s.failures ?? []));
   console.log(`  ${s.project.padEnd(28)} ${String(s.passed).padStart(5)} passed ${String(s.failed).padStart(4)} failed`);
   passed += s.passed;
   failed += s.failed;
   skipped += s.skipped;
 }
 rmSync(summaryDir, { recursive: true, force: true });
+if (failures.length > 0) {
+  console.log(`\nFailed tests (${failures.length}):`);
+  for (const f of failures) console.log(`  x ${f.test}\n${f.message.replace(/^/gm, '      ')}`);
+}
 // A project that crashed before reporting, or a failed type check, must still fail the run.
 if (nxStatus !== 0 && failed === 0) failed = 1;
 failed += failedSteps;
