@@ -208,8 +208,11 @@ export class SharedDocument {
     // that adds no struct is therefore applied as its deletions alone.
     const { store } = this.doc;
     if (decoded.structs.length && decoded.structs.every((s) => s.id.clock + s.length <= Y.getState(store, s.id.client))) {
+      // Nothing new at all (an update sent again, a client's whole state once more): it changes
+      // nothing, so it is not applied; its ACK waits for every append issued before it.
+      if (decoded.deleted === 0 && !this.unstored) return this.lastAppend;
       update = encodeDeletions(decoded.ds);
-      decoded = checkTextUpdate(update, TEXT_NAME);
+      decoded = { inserted: '', deleted: decoded.deleted, structs: [], ds: decoded.ds };
     }
     if (this.wouldExceed(decoded)) {
       throw new UpdateRefusedError(
