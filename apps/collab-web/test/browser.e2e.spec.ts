@@ -28,6 +28,9 @@ const MISSING = 'chromium is not installed (apt-get install chromium; .ci/run in
 if (!chromiumPath) console.warn(`collab-web browser tests skipped: ${MISSING}`);
 const describeInBrowser = chromiumPath ? describe : describe.skip;
 
+/** How long a hook may take: starting the browser or the server, stopping them. */
+const HOOK_TIMEOUT_MS = 60_000;
+
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -48,25 +51,30 @@ interface WebPage {
 
 describeInBrowser(`the web editor in a real browser${chromiumPath ? '' : ` (skipped: ${MISSING})`}`, () => {
   let browser: Browser;
+  /** The launch, kept: closed at the end even when it finished after its hook gave up. */
+  let launching: Promise<Browser> | undefined;
   let server: BuiltServer;
   const sessions: CollabSession[] = [];
   const awarenesses: Awareness[] = [];
 
+  // Starting chromium takes a second or two, and many more on a busy machine: with Jest's 5 s for
+  // a hook, a launch that outlived its hook left the browser running and Jest waiting on it for ever.
   beforeAll(async () => {
     // playwright-core starts it with a fresh profile (user data directory) of its own.
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
-  });
+    launching = chromium.launch({ executablePath: chromiumPath, args: ARGS });
+    browser = await launching;
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
-    await browser?.close();
-  });
+    await (await launching?.catch(() => undefined))?.close();
+  }, HOOK_TIMEOUT_MS);
   beforeEach(async () => {
     server = await startBuiltServer(['--host', '127.0.0.1']);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterEach(async () => {
     for (const s of sessions.splice(0)) s.close();
     for (const a of awarenesses.splice(0)) a.destroy();
     await stopBuiltServers();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   /** A page in a fresh browser context (its own localStorage), with the name field preset to `name`. */
   async function openPage(name: string, path = '/temp'): Promise<WebPage> {
