@@ -25,4 +25,7 @@ module.exports = {
     ...Object.fromEntries(libs.map((name) => [`^@collab/${name}/testing$`, path.join(root, 'libs', name, 'src', 'testing.ts')])),
   },
   reporters: ['default', path.join(root, 'tools', 'jest-summary-reporter.js')],
+  // For tests and hooks that name no timeout of their own: many start real processes (servers,
+  // redis-server, a browser), which takes seconds on a busy machine, more than Jest's default 5 s.
+  testTimeout: 30_000,
 };
