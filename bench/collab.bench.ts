@@ -64,14 +64,16 @@ const DRAIN_TIMEOUT_MS = 15_000;
 const TEXT_NAME = 'content';
 const root = process.cwd();
 const OUR_SERVER = join(root, 'dist', 'apps', 'collab-server', 'main.js');
-/** Our server as PM2 runs it (ecosystem.config.js): its Node arguments and MALLOC_ARENA_MAX; y-websocket runs with Node's defaults, as it ships. */
+/** Our server as PM2 runs it (ecosystem.config.js): its Node arguments and glibc malloc settings (MALLOC_*); y-websocket runs with Node's defaults, as it ships. */
 const OUR_APP = (
   createRequire(join(root, 'package.json'))('./ecosystem.config.js') as {
     apps: Array<{ name: string; node_args?: string[]; env?: Record<string, string> }>;
   }
 ).apps.find((app) => app.name === 'collab-server');
 const OUR_NODE_ARGS: string[] = OUR_APP?.node_args ?? [];
-const OUR_MALLOC_ARENA_MAX = OUR_APP?.env?.['MALLOC_ARENA_MAX'];
+const OUR_MALLOC_ENV: Record<string, string> = Object.fromEntries(
+  Object.entries(OUR_APP?.env ?? {}).filter(([name]) => name.startsWith('MALLOC_')),
+);
 const Y_SERVER = join(root, 'node_modules', '@y', 'websocket-server', 'src', 'server.js');
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const TRACE_FILE = traceDataPath('clownschool-concurrent.json.gz');
@@ -170,7 +172,7 @@ async function startServer(kind: Kind, workDir: string, tag: string): Promise<Se
         ...['--data-dir', dataDir, '--max-clients', '1000', '--log-level', 'warn'],
         ...['--max-edits-per-second', '10000000', '--max-bytes-per-second', String(1024 ** 3), '--max-connections-per-address', '0'],
       ],
-      { stdio: ['ignore', log, log], env: OUR_MALLOC_ARENA_MAX ? { ...process.env, MALLOC_ARENA_MAX: OUR_MALLOC_ARENA_MAX } : process.env },
+      { stdio: ['ignore', log, log], env: { ...process.env, ...OUR_MALLOC_ENV } },
     );
   } else {
     // In memory: no YPERSISTENCE (LevelDB), no CALLBACK_URL.
@@ -739,7 +741,7 @@ async function main(): Promise<void> {
       `- clients are cheap receivers: they read the item ids of each relayed update but integrate none until the end (then two of them`,
       `  integrate all they received and must equal a late joiner's copy of the server's document), so the bench process is not the bottleneck.`,
       `- collab-server stores every edit durably (fsync, group commit); y-websocket keeps the document in memory only.`,
-      `- collab-server runs as PM2 starts it (ecosystem.config.js: ${OUR_NODE_ARGS.join(' ') || 'no Node arguments'}${OUR_MALLOC_ARENA_MAX ? `, MALLOC_ARENA_MAX=${OUR_MALLOC_ARENA_MAX}` : ''}); y-websocket with Node's defaults.`,
+      `- collab-server runs as PM2 starts it (ecosystem.config.js: ${OUR_NODE_ARGS.join(' ') || 'no Node arguments'}${Object.entries(OUR_MALLOC_ENV).map(([name, value]) => `, ${name}=${value}`).join('')}); y-websocket with Node's defaults.`,
       `- memory: the server's peak RSS (VmHWM), once after the fixed-rate slices (every server had been sent the same edits) and once at`,
       `  the end (the closed loop sends a faster server more edits); CPU: user+system time during the closed-loop slices, 100% = one core`,
       `  (this machine: ${availableParallelism()});`,
