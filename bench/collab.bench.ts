@@ -74,6 +74,11 @@ const OUR_NODE_ARGS: string[] = OUR_APP?.node_args ?? [];
 const OUR_MALLOC_ENV: Record<string, string> = Object.fromEntries(
   Object.entries(OUR_APP?.env ?? {}).filter(([name]) => name.startsWith('MALLOC_')),
 );
+/** How our server is started, as the bench's notes say it. */
+const OUR_RUN_AS = [
+  OUR_NODE_ARGS.join(' ') || 'no Node arguments',
+  ...Object.entries(OUR_MALLOC_ENV).map(([name, value]) => `${name}=${value}`),
+].join(', ');
 const Y_SERVER = join(root, 'node_modules', '@y', 'websocket-server', 'src', 'server.js');
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const TRACE_FILE = traceDataPath('clownschool-concurrent.json.gz');
@@ -741,7 +746,7 @@ async function main(): Promise<void> {
       `- clients are cheap receivers: they read the item ids of each relayed update but integrate none until the end (then two of them`,
       `  integrate all they received and must equal a late joiner's copy of the server's document), so the bench process is not the bottleneck.`,
       `- collab-server stores every edit durably (fsync, group commit); y-websocket keeps the document in memory only.`,
-      `- collab-server runs as PM2 starts it (ecosystem.config.js: ${OUR_NODE_ARGS.join(' ') || 'no Node arguments'}${Object.entries(OUR_MALLOC_ENV).map(([name, value]) => `, ${name}=${value}`).join('')}); y-websocket with Node's defaults.`,
+      `- collab-server runs as PM2 starts it (ecosystem.config.js: ${OUR_RUN_AS}); y-websocket with Node's defaults.`,
       `- memory: the server's peak RSS (VmHWM), once after the fixed-rate slices (every server had been sent the same edits) and once at`,
       `  the end (the closed loop sends a faster server more edits); CPU: user+system time during the closed-loop slices, 100% = one core`,
       `  (this machine: ${availableParallelism()});`,
