@@ -22,10 +22,11 @@ const COLLAB_NODE_ARGS = ['--max-semi-space-size=4'];
  *   GC threads and libuv's file-system threads all do: with 100 clients that left about 7 MiB of
  *   RSS in half-empty arenas. Two arenas cost no measurable CPU.
  * - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_: blocks of 32 KiB and more (the text file's
- *   bytes, a read of it, large socket reads) are mapped apart and returned when freed, and free
+ *   bytes, a read of it, a large message) are mapped apart and returned when freed, and free
  *   memory at the top of the heap goes back past 64 KiB. By default glibc raises its threshold to
  *   the largest block freed so far, and such blocks then stay in the heap between smaller live
- *   ones: 10 clients left the heap 3-4 MiB larger, at no CPU difference we could measure.
+ *   ones: 10 clients left the heap 3-4 MiB larger. At 2,000 edits/s that maps about 20 blocks a
+ *   second, at no CPU difference we could measure.
  * The bench starts the server with these too.
  */
 const COLLAB_PROCESS_ENV = {
