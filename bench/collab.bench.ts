@@ -8,7 +8,7 @@
 // Per client count, the three run at once (fresh processes and documents), each with its own N
 // clients, and are measured in alternating 1 s slices (ABC, then CBA) so that other load on the
 // machine hits them alike; between slices every edit in flight is let through. After a warm-up
-// slice at the steady load of 3:
+// slice at the steady load of 2:
 //  1. latency at a fixed offered rate, below what either server sustains: the clients together
 //     type RATE_TOTAL characters a second, evenly, at random phases (open loop), RATE_SLICES
 //     slices; latency is from the moment an edit is made to the moment the last peer has it;
