@@ -91,6 +91,26 @@ describe('WebSocket endpoint', () => {
     expect(ackOf(plain.messages)).toEqual([]);
   });
 
+  it('relays each update to every other client byte for byte, in frames of each length form (7, 16 and 64 bits)', async () => {
+    const { webPort } = await startWebServer();
+    const author = rawWs(`ws://127.0.0.1:${webPort}/temp`);
+    const readers = [rawWs(`ws://127.0.0.1:${webPort}/temp`), rawWs(`ws://127.0.0.1:${webPort}/temp`)];
+    await Promise.all([author.opened, ...readers.map((r) => r.opened)]);
+    const doc = new Y.Doc();
+    doc.clientID = 5;
+    const sent: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => sent.push(encodeMessage({ type: MessageType.Sync, syncType: SyncType.Update, data: u })));
+    // Messages of under 126 bytes, of 126 to 65,535, and of more.
+    for (const length of [10, 1000, 100_000]) doc.getText('content').insert(0, 'x'.repeat(length));
+    expect(sent.map((m) => m.length > 125 && (m.length > 65535 ? 64 : 16))).toEqual([false, 16, 64]);
+    for (const m of sent) author.ws.send(m);
+    const relayed = (r: (typeof readers)[number]) => r.messages.filter((m) => m[0] === MessageType.Sync && m[1] === SyncType.Update);
+    await waitFor(() => readers.every((r) => relayed(r).length === 3), 'the three updates at both readers');
+    for (const r of readers)
+      expect(relayed(r).map((m) => Buffer.from(m).toString('hex'))).toEqual(sent.map((m) => Buffer.from(m).toString('hex')));
+    expect(relayed(author)).toEqual([]);
+  });
+
   it('keeps a lone y-websocket client from timing out: an empty AWARENESS when nothing was sent for a while', async () => {
     const { webPort } = await startWebServer({}, { keepAliveMs: 100 });
     const client = rawWs(`ws://127.0.0.1:${webPort}/temp`);

@@ -98,6 +98,7 @@ export class WebListener {
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
+      // No compression: WsTransport writes frames it made once for every client past ws's sender.
       perMessageDeflate: false,
       // ws refuses a larger message (close 1009) as soon as its header says so.
       maxPayload: core.settings.maxFrameBytes,

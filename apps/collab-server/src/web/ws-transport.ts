@@ -2,12 +2,14 @@
 // types 0-3, byte for byte; ACK and the rest of ours only for clients that asked for them). The
 // core sees it as any other transport. What TCP does with frames, WebSocket does itself: `ws`
 // refuses a message larger than maxPayload before buffering its body (close 1009), and checks
-// every frame (close 1002 or 1007 on a bad one). As on TCP, messages queued in one tick leave in one write.
+// every frame (close 1002 or 1007 on a bad one). As on TCP, messages queued in one tick leave in one
+// write, and a message relayed to every client of a document is framed once, not once per client.
 
 import { ErrorCode } from '@collab/collab-protocol';
 import type { Socket } from 'node:net';
 import type { Connection, Refusal, Transport } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
+import * as wsModule from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { closeCodeFor, closeReason } from './close-codes';
 
@@ -32,6 +34,29 @@ export interface WsTransportOptions {
 
 /** How long a closed connection may take to read its close frame before it is cut. */
 const LINGER_MS = 2000;
+
+/** ws's framing function: the package exports its Sender, @types/ws does not declare it. */
+type FrameFunction = (data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }) => Buffer[];
+const wsFrame = (wsModule as unknown as { Sender: { frame: FrameFunction } }).Sender.frame;
+const BINARY_MESSAGE = { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false };
+
+/**
+ * The WebSocket frames of the payloads sent lately, header and body in one buffer: one write per
+ * client (ws.send makes two), and one framing per relayed update however many clients get it.
+ * Server frames are not masked and the server negotiates no compression (perMessageDeflate:
+ * false), so the frame is the same bytes for every client. Entries go when the payload does.
+ */
+const framed = new WeakMap<Uint8Array, Buffer>();
+
+function frameOf(payload: Uint8Array): Buffer {
+  let frame = framed.get(payload);
+  if (!frame) {
+    const body = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    frame = Buffer.concat(wsFrame(body, BINARY_MESSAGE));
+    framed.set(payload, frame);
+  }
+  return frame;
+}
 
 /** AWARENESS with an update listing no clients: changes nothing anywhere. */
 const EMPTY_AWARENESS = Uint8Array.of(1, 1, 0);
@@ -83,7 +108,9 @@ export class WsTransport implements Transport {
         socket.uncork();
       });
     }
-    ws.send(payload, { binary: true });
+    // Past ws's own sender, which queues nothing here (no compression): the frames stay in order
+    // with the pings and the close frame it writes.
+    socket.write(frameOf(payload));
     if (ws.bufferedAmount > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
         `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${ws.bufferedAmount} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
