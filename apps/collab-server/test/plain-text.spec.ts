@@ -127,6 +127,25 @@ describe('a raw TCP client (nc, telnet)', () => {
     expect(lines.some((l) => /^\[UPDATE\] Document updated by text \(127\.0\.0\.1:\d+\): hello from nc$/.test(l))).toBe(true);
   });
 
+  it("is in the others' presence lists, named as in the log, until it leaves", async () => {
+    const { port } = await startServer();
+    const ann = await connectClient(port, { name: 'ann' });
+    const nc = await ncClient(port);
+    nc.type('here');
+    await waitFor(() => ann.text() === 'here\n', 'its line');
+    const label = `text (127.0.0.1:${nc.socket.localPort})`;
+    const names = () => [...ann.awareness.getStates().values()].map((s) => (s as { user?: { name?: string } }).user?.name);
+    await waitFor(() => names().includes(label), 'its presence');
+    // A framed client that comes later is sent it with everyone else's.
+    const bob = await connectClient(port, { name: 'bob' });
+    await waitFor(
+      () => [...bob.awareness.getStates().values()].some((s) => (s as { user?: { name?: string } }).user?.name === label),
+      'its presence, for bob',
+    );
+    nc.socket.end();
+    await waitFor(() => !names().includes(label), 'its presence gone');
+  });
+
   it('that says nothing is a plain-text client after 300 ms, over IPv6 too, and is sent the document', async () => {
     const { port, server } = await startServer();
     const ann = await connectClient(port);

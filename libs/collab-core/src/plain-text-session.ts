@@ -4,8 +4,8 @@
 // logged, like any client's change); others' changes reach it as text, a whole line at a time
 // (LineUpdates: an appended line as it is, a change elsewhere as `(line 3): TEXT`). It counts
 // against maxClients and the per-address limit like any client; with a token its first line must
-// be `AUTH <token>`; the idle timeout, the rate limits and maxLineBytes apply. No cursor, no
-// presence, no edits except appending lines.
+// be `AUTH <token>`; the idle timeout, the rate limits and maxLineBytes apply. No cursor and no
+// edits except appending lines; the others see it in their presence lists, named by its label.
 
 import type * as Y from 'yjs';
 import {
@@ -266,6 +266,7 @@ export class PlainTextSession implements TextConnection, HostedSession, Document
     text.observe(this.onTextChange);
     // A peer, so the log's `Broadcasted update to client ...` lines name it and its changes are never sent back to it.
     document.join(this);
+    document.holdPresence(this, this.label);
     const early = this.early;
     this.early = [];
     if (early.length > 0) this.append(early);

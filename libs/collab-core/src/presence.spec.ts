@@ -99,6 +99,49 @@ describe('PresenceTable', () => {
     expect(table.size).toBe(1);
   });
 
+  describe('a state the server holds for a client with none of its own (a plain-text client)', () => {
+    beforeEach(() => {
+      jest.useFakeTimers();
+      // A table made under the fake clock, so that y-protocols' check for outdated states runs on it too.
+      table.destroy();
+      table = new PresenceTable(new Y.Doc(), LIMITS, (ids, origin) => relayed.push({ ids, origin }));
+    });
+    afterEach(() => jest.useRealTimers());
+
+    it('is set under a fresh id, relayed with the client as origin, and goes when the client does', () => {
+      table.apply(ann, update([10, 1, '{"user":{"name":"ann"}}']));
+      const text = { label: 'text' };
+      table.hold(text, { user: { name: 'text (127.0.0.1:5000)' } });
+      const [id] = table.idsHeldBy((owner) => owner === text);
+      expect(id).not.toBe(10);
+      expect(table.awareness.getStates().get(id!)).toEqual({ user: { name: 'text (127.0.0.1:5000)' } });
+      expect(relayed.at(-1)).toEqual({ ids: [id], origin: text });
+      // Nobody else may change or remove it.
+      expect(table.apply(eve, update([id!, 10, '{"user":{"name":"eve"}}'])).contested).toEqual([id]);
+      expect(table.apply(eve, update([id!, 11, 'null'])).contested).toEqual([id]);
+      expect(table.awareness.getStates().get(id!)).toEqual({ user: { name: 'text (127.0.0.1:5000)' } });
+      table.remove(text);
+      expect(table.awareness.getStates().has(id!)).toBe(false);
+      expect(relayed.at(-1)).toEqual({ ids: [id], origin: text });
+      // The renewal stopped with the last state held.
+      const before = relayed.length;
+      jest.advanceTimersByTime(60_000);
+      expect(relayed.length).toBe(before);
+    });
+
+    it('is renewed while the client stays, so no y-protocols client drops it as outdated (30 s)', () => {
+      const text = { label: 'text' };
+      table.hold(text, { user: { name: 'text' } });
+      const [id] = table.idsHeldBy((owner) => owner === text);
+      relayed = [];
+      jest.advanceTimersByTime(95_000);
+      expect(table.awareness.getStates().has(id!)).toBe(true);
+      expect(relayed.length).toBeGreaterThanOrEqual(6);
+      expect(relayed.every((r) => r.origin === text && r.ids.length === 1 && r.ids[0] === id)).toBe(true);
+      expect(table.awareness.meta.get(id!)!.clock).toBe(1 + relayed.length);
+    });
+  });
+
   it('encodes every state in parts no larger than asked', () => {
     const peers = Array.from({ length: 6 }, (_, i) => ({ label: `p${i}` }));
     peers.forEach((peer, i) => table.apply(peer, update([i + 1, 1, JSON.stringify({ pad: 'y'.repeat(900) })])));

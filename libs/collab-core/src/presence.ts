@@ -1,12 +1,14 @@
 // Presence (y-protocols awareness) of the people in one document, with the bounds a server
 // needs: each state is small and shallow (a deep one overflows the stack of every JSON encoder
 // that later sends it), each connection introduces a handful of ids and may only set or remove
-// those, and nothing is remembered of an id once it is gone.
+// those, and nothing is remembered of an id once it is gone. A client with no presence of its own
+// (a plain-text client) is given one by the server, so the others see who is in the document.
 
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import { uint32 } from 'lib0/random';
 import type * as Y from 'yjs';
-import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, outdatedTimeout, removeAwarenessStates } from 'y-protocols/awareness';
 import { PresenceRefusedError } from './errors';
 
 /** Bounds of presence states; see CoreSettings. */
@@ -148,6 +150,9 @@ export class PresenceTable {
   readonly awareness: Awareness;
   private readonly ownerOf = new Map<number, object>();
   private readonly idsOf = new Map<object, Set<number>>();
+  /** The states the server keeps for owners that have none of their own (see hold). */
+  private readonly held = new Map<object, PresenceEntry>();
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     doc: Y.Doc,
@@ -231,8 +236,29 @@ export class PresenceTable {
     return [...this.ownerOf].filter(([, owner]) => which(owner)).map(([id]) => id);
   }
 
+  /**
+   * Gives `owner`, a client with no presence of its own (a plain-text client), the state `state`
+   * under a fresh id: the others see it like anyone's, and it goes with remove(owner). The server
+   * renews it (every y-protocols client drops a state not renewed for 30 s).
+   */
+  hold(owner: object, state: Record<string, unknown>): void {
+    if (this.held.has(owner)) return;
+    let id = uint32();
+    while (id === this.awareness.clientID || this.ownerOf.has(id) || this.awareness.getStates().has(id)) id = uint32();
+    const entry: PresenceEntry = { id, clock: 1, json: JSON.stringify(state), state };
+    this.held.set(owner, entry);
+    if (!this.idsOf.has(owner)) this.idsOf.set(owner, new Set());
+    applyAwarenessUpdate(this.awareness, encodeEntries([entry]), owner);
+    if (!this.renewTimer) {
+      this.renewTimer = setInterval(this.renewHeld, outdatedTimeout / 2);
+      this.renewTimer.unref();
+    }
+  }
+
   /** Removes every state `owner` holds (it left); the others are told. */
   remove(owner: object): void {
+    this.held.delete(owner);
+    if (!this.held.size) this.stopRenewing();
     const ids = this.idsOf.get(owner);
     this.idsOf.delete(owner);
     if (ids?.size) removeAwarenessStates(this.awareness, [...ids], owner);
@@ -266,8 +292,22 @@ export class PresenceTable {
   }
 
   destroy(): void {
+    this.stopRenewing();
     this.awareness.off('update', this.onUpdate);
     this.awareness.destroy();
+  }
+
+  /** Renews the states kept by hold(): a newer clock, the same state. */
+  private readonly renewHeld = (): void => {
+    for (const [owner, entry] of this.held) {
+      entry.clock++;
+      applyAwarenessUpdate(this.awareness, encodeEntries([entry]), owner);
+    }
+  };
+
+  private stopRenewing(): void {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   private readonly onUpdate = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {

@@ -174,6 +174,11 @@ export class SharedDocument {
     }
   }
 
+  /** Gives a client with no presence of its own (a plain-text client) one the others see: `{ user: { name } }`, as editors set theirs. */
+  holdPresence(peer: DocumentPeer, name: string): void {
+    if (this.peers.has(peer)) this.presence.hold(peer, { user: { name } });
+  }
+
   /** Removes a client and tells the others that its presence is gone. */
   leave(peer: DocumentPeer): void {
     if (!this.peers.delete(peer)) return;
