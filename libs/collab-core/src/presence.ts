@@ -243,8 +243,9 @@ export class PresenceTable {
    */
   hold(owner: object, state: Record<string, unknown>): void {
     if (this.held.has(owner)) return;
+    // Every id someone holds has a state; the server's own id has none, but is its.
     let id = uint32();
-    while (id === this.awareness.clientID || this.ownerOf.has(id) || this.awareness.getStates().has(id)) id = uint32();
+    while (id === this.awareness.clientID || this.awareness.getStates().has(id)) id = uint32();
     const entry: PresenceEntry = { id, clock: 1, json: JSON.stringify(state), state };
     this.held.set(owner, entry);
     if (!this.idsOf.has(owner)) this.idsOf.set(owner, new Set());
