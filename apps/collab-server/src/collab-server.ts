@@ -86,7 +86,7 @@ export class CollabServer {
     );
   }
 
-  /** Opens the data directory (taking its lock), loads `temp`, and listens; rejects with one sentence when it cannot. */
+  /** Opens the data directory (taking its lock), listens, and loads `temp`; rejects with one sentence when it cannot. */
   async start(): Promise<ListenResult> {
     const { options } = this;
     // The rest are the core's settings; the transports' own options are read where they are made.
@@ -122,20 +122,24 @@ export class CollabServer {
     let core: CollabCore;
     try {
       core = new CollabCore({ settings, storage: store, logger });
-      await core.start();
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;
     }
     this.core = core;
     try {
+      // The ports first, then `temp`: a server that cannot listen (the port is another's) leaves
+      // no temp.txt behind. A client that connects meanwhile is served once its document loads.
       this.listenResult = await listenDualStack(this.server, { host: host ?? '::', port });
       // Only now: a failed listen is start()'s rejection (one line), not a second log line.
       this.server.on('error', (error) => this.logger.error(`Server error: ${error.message}`));
       if (web) await this.startWeb(core, web);
+      await core.start();
     } catch (error) {
       this.server.close();
+      const webClosed = this.web?.close(); // once its clients are gone: core.close() ends them
       await core.close();
+      await webClosed;
       throw error;
     }
     logger.info(`Server listening on port ${this.listenResult.port}`);

@@ -1,7 +1,7 @@
 // The built server as PM2 and users start it: flags, start-up failures, signals.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor, waitForPort } from '@collab/testing';
@@ -57,6 +57,9 @@ it('says why it cannot listen and exits 2', async () => {
       .filter((line) => line.includes('[ERROR]'));
     expect(errors).toEqual([`[ERROR] Server error: cannot listen on [::]:${port}: port ${port} is already in use`]);
     expect(second.output()).not.toMatch(/\n\s+at /);
+    // The port is checked before anything is created: no temp.txt (nor anything else) is left behind.
+    expect(second.output()).not.toContain('Created temp.txt');
+    expect(readdirSync(otherDir)).toEqual([]);
   } finally {
     rmSync(otherDir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // The built server's web port as users start it: --ws-port and --allow-origin, on and off.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +79,9 @@ it('exits 2 with one line when the web port is taken', async () => {
   const [port, wsPort] = [await freePort(), await freePort()];
   const first = start(['--port', String(await freePort()), '--ws-port', String(wsPort)]);
   await waitForPort(wsPort, { stillAlive: () => first.child.exitCode === null });
-  const second = start(['--port', String(port), '--ws-port', String(wsPort)], { COLLAB_DATA_DIR: mkdtempSync(join(dataDir, 'other-')) });
+  const otherDir = mkdtempSync(join(dataDir, 'other-'));
+  const second = start(['--port', String(port), '--ws-port', String(wsPort)], { COLLAB_DATA_DIR: otherDir });
   expect(await second.exited).toBe(2);
   expect(second.output()).toMatch(new RegExp(`\\[ERROR\\] Server error: cannot listen on .*port ${wsPort} is already in use`));
+  expect(readdirSync(otherDir)).toEqual([]); // nothing created: the ports come before temp.txt
 });
