@@ -247,7 +247,7 @@ interface ClientState {
   received: Int32Array;
   /** Every relayed update, kept by the clients whose text is checked at the end. */
   kept?: Uint8Array[];
-  /** ACKs (ours): pairs of (change number, time made), oldest first. */
+  /** ACKs (ours): triples of (change number, time made, 0 for the latency phase or 1 for the steady load), oldest first. */
   ackWait: number[];
   ackHead: number;
 }
@@ -266,6 +266,8 @@ interface RunResult {
   loadCpuPerEdit: number;
   offeredPerSec: number;
   ackLatency: number[];
+  /** Edit -> ACK at the steady load (ours, TCP). */
+  loadAckLatency: number[];
   /** Peak RSS until the closed loop, while every server had been sent the same edits. */
   sameWorkPeakRssKiB: number;
   /** Peak RSS over the whole run, the closed loop included. */
@@ -288,12 +290,14 @@ class Rig {
   private loadEdits = 0;
   private loadCpuSeconds = 0;
   readonly ackLatency: number[] = [];
+  readonly loadAckLatency: number[] = [];
   readonly sliceRates: number[] = [];
   private server: ServerProcess | undefined;
   private readonly connected: BenchClient[] = [];
   private readonly pending = new Map<number, Pending>();
   private record: Pending['record'] = 'none';
-  private recordAcks = false;
+  /** Which ACK latencies the edits typed now go to (ours, TCP): the latency phase's, the steady load's, or none. */
+  private recordAcks: 'rate' | 'load' | null = null;
   private refilling = false;
   private sliceEnd = 0;
   private sliceCompleted = 0;
@@ -348,8 +352,8 @@ class Rig {
           conn.onAck((count) => {
             const now = performance.now();
             while (c.ackHead < c.ackWait.length && c.ackWait[c.ackHead]! <= count) {
-              this.ackLatency.push(now - c.ackWait[c.ackHead + 1]!);
-              c.ackHead += 2;
+              (c.ackWait[c.ackHead + 2] ? this.loadAckLatency : this.ackLatency).push(now - c.ackWait[c.ackHead + 1]!);
+              c.ackHead += 3;
             }
           });
         }),
@@ -366,7 +370,7 @@ class Rig {
     this.pending.set(key(c.index, clock), { sender: c.index, sentAt, remaining: this.n - 1, record: this.record });
     c.edits++;
     c.inFlight++;
-    if (this.recordAcks) c.ackWait.push(c.conn!.changesSent(), sentAt);
+    if (this.recordAcks) c.ackWait.push(c.conn!.changesSent(), sentAt, this.recordAcks === 'load' ? 1 : 0);
   }
 
   private completed(p: Pending, now: number): void {
@@ -440,7 +444,7 @@ class Rig {
   /** Open loop for `seconds`: the clients together type `rate` letters a second ('load': the cost-per-edit phase; 'none': a warm-up). */
   async fixedRate(seconds: number, rate = RATE_TOTAL, record: 'rate' | 'load' | 'none' = 'rate'): Promise<void> {
     this.record = record;
-    this.recordAcks = this.kind === 'ours' && record === 'rate';
+    this.recordAcks = this.kind === 'ours' && record !== 'none' ? record : null;
     const cpu0 = this.server!.cpuSeconds();
     const offered0 = this.offered;
     const period = (1000 * this.n) / rate;
@@ -457,7 +461,7 @@ class Rig {
         }
       }),
     );
-    this.recordAcks = false;
+    this.recordAcks = null;
     await this.drain('fixed-rate');
     if (record === 'load') {
       this.loadCpuSeconds += this.server!.cpuSeconds() - cpu0;
@@ -483,7 +487,7 @@ class Rig {
       if (this.kind === 'ours') {
         const deadline = performance.now() + DRAIN_TIMEOUT_MS;
         while (clients.some((c) => c.ackHead < c.ackWait.length) && performance.now() < deadline && !server.exited) await sleep(5);
-        const unacked = clients.reduce((sum, c) => sum + (c.ackWait.length - c.ackHead) / 2, 0);
+        const unacked = clients.reduce((sum, c) => sum + (c.ackWait.length - c.ackHead) / 3, 0);
         if (unacked) this.problem(`${unacked} edits were not ACKed ${DRAIN_TIMEOUT_MS / 1000} s after the fixed-rate slices`);
       }
       let missing = 0;
@@ -519,6 +523,7 @@ class Rig {
         loadCpuPerEdit: this.loadEdits ? this.loadCpuSeconds / this.loadEdits : NaN,
         offeredPerSec: this.offered / this.offeredSeconds,
         ackLatency: this.ackLatency,
+        loadAckLatency: this.loadAckLatency,
         peakRssKiB,
         sameWorkPeakRssKiB: this.sameWorkPeakRssKiB,
         serverCpu: this.serverCpuSeconds / this.measuredSeconds,
@@ -791,6 +796,14 @@ async function main(): Promise<void> {
     rows.push([
       `  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(RATE_TOTAL)} edits/s`,
       `${fmt(pct(tcp.ackLatency, 50), 2)} / ${fmt(pct(tcp.ackLatency, 99), 2)}`,
+      'not asked',
+      'no ACK',
+      '',
+      '',
+    ]);
+    rows.push([
+      `  edit -> ACK (durable) p50 / p99 (ms) at ${fmt(load.rate)} edits/s`,
+      `${fmt(pct(tcp.loadAckLatency, 50), 2)} / ${fmt(pct(tcp.loadAckLatency, 99), 2)}`,
       'not asked',
       'no ACK',
       '',

@@ -268,6 +268,7 @@ describe('DocumentStore', () => {
   it('rejects bad options with a sentence', async () => {
     await expect(DocumentStore.open({ dataDir: dir, compactBytes: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(DocumentStore.open({ dataDir: dir, textDebounceMs: -1 })).rejects.toThrow('textDebounceMs must be');
+    await expect(DocumentStore.open({ dataDir: dir, busyCommitIntervalMs: Number.NaN })).rejects.toThrow('busyCommitIntervalMs must be');
     await expect(DocumentStore.open({ dataDir: '' })).rejects.toMatchObject({ code: 'COLLAB_ERR_OPTION' });
   });
 });

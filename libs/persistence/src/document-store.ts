@@ -24,6 +24,8 @@ export const DEFAULT_COMPACT_RECORDS = 20_000;
 export const DEFAULT_TEXT_DEBOUNCE_MS = 200;
 /** Under load, log commits at most this often by default (see StoreOptions.commitIntervalMs). */
 export const DEFAULT_COMMIT_INTERVAL_MS = 10;
+/** Under heavy load, log commits at most this often by default (see StoreOptions.busyCommitIntervalMs). */
+export const DEFAULT_BUSY_COMMIT_INTERVAL_MS = 40;
 
 /** Default time NAME.txt must hold still before an outside edit of it is read. */
 export const DEFAULT_FILE_SETTLE_MS = 50;
@@ -51,6 +53,13 @@ export interface StoreOptions {
    */
   commitIntervalMs?: number;
   /**
+   * Under heavy load (a commit carried 8 records or more: 800 edits a second into one document at
+   * 10 ms), commits start at most this often instead (default 40 ms): each fdatasync and each
+   * client's ACK then covers more edits, where they cost the most CPU; a few typists' edits are
+   * still acknowledged within commitIntervalMs.
+   */
+  busyCommitIntervalMs?: number;
+  /**
    * Follow NAME.txt while its document is open: an outside write to it is merged into the
    * document (default false; an edit made while the document was closed is merged at its next
    * load either way).
@@ -72,7 +81,7 @@ export interface StoreOptions {
 function checkOptions(options: StoreOptions): void {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options must be an object');
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new InvalidOptionError('dataDir must be a non-empty path');
-  const { compactBytes, compactRecords, textDebounceMs, commitIntervalMs } = options;
+  const { compactBytes, compactRecords, textDebounceMs, commitIntervalMs, busyCommitIntervalMs } = options;
   if (compactBytes !== undefined && !(typeof compactBytes === 'number' && compactBytes > 0)) {
     throw new InvalidOptionError(`compactBytes must be a positive number of bytes (got ${String(compactBytes)})`);
   }
@@ -87,6 +96,14 @@ function checkOptions(options: StoreOptions): void {
     !(typeof commitIntervalMs === 'number' && Number.isFinite(commitIntervalMs) && commitIntervalMs >= 0)
   ) {
     throw new InvalidOptionError(`commitIntervalMs must be a finite number of milliseconds, 0 or more (got ${String(commitIntervalMs)})`);
+  }
+  if (
+    busyCommitIntervalMs !== undefined &&
+    !(typeof busyCommitIntervalMs === 'number' && Number.isFinite(busyCommitIntervalMs) && busyCommitIntervalMs >= 0)
+  ) {
+    throw new InvalidOptionError(
+      `busyCommitIntervalMs must be a finite number of milliseconds, 0 or more (got ${String(busyCommitIntervalMs)})`,
+    );
   }
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
     throw new InvalidOptionError('onWarning must be a function');
@@ -153,6 +170,7 @@ export class DocumentStore implements DocumentStorage {
       textDebounceMs: options.textDebounceMs ?? DEFAULT_TEXT_DEBOUNCE_MS,
       groupCommit: options.groupCommit ?? true,
       commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+      busyCommitIntervalMs: options.busyCommitIntervalMs ?? DEFAULT_BUSY_COMMIT_INTERVAL_MS,
       warn: onWarning,
       watcher: () => null,
       fileSettleMs: options.fileSettleMs ?? DEFAULT_FILE_SETTLE_MS,

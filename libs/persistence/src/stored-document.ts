@@ -48,8 +48,9 @@ export interface DocumentSettings {
   compactRecords: number;
   textDebounceMs: number;
   groupCommit: boolean;
-  /** Under load, log commits start at most this often. */
+  /** Under load, log commits start at most this often; under heavy load, at most every busyCommitIntervalMs. */
   commitIntervalMs: number;
+  busyCommitIntervalMs: number;
   warn: (message: string) => void;
   /** The data directory's watcher, when outside edits of NAME.txt are followed while documents are open. */
   watcher: () => DirectoryWatcher | null;
@@ -386,11 +387,12 @@ export class DocumentFiles implements StoredDocument {
 
   /** Opens the existing log (cutting a torn tail off); for load only. */
   async openLog(validBytes: number, fileBytes: number): Promise<void> {
-    const { fs, groupCommit, commitIntervalMs } = this.settings;
+    const { fs, groupCommit, commitIntervalMs, busyCommitIntervalMs } = this.settings;
     this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
       fs,
       groupCommit,
       commitIntervalMs,
+      busyCommitIntervalMs,
       onCommitted: (size, records) => this.maybeCompact(size, records),
     });
     this.log.recordCount = this.scan.records.length;
@@ -398,11 +400,12 @@ export class DocumentFiles implements StoredDocument {
 
   /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
   private createLog(): UpdateLog {
-    const { fs, groupCommit, commitIntervalMs, dataDir } = this.settings;
+    const { fs, groupCommit, commitIntervalMs, busyCommitIntervalMs, dataDir } = this.settings;
     return UpdateLog.create(this.paths.log, {
       fs,
       groupCommit,
       commitIntervalMs,
+      busyCommitIntervalMs,
       dirToSync: dataDir,
       onCommitted: (size, records) => this.maybeCompact(size, records),
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StoreClosedError } from './errors';
 import { nodeFsOps } from './fs-ops';
 import { scanRecords } from './record-codec';
-import { UpdateLog } from './update-log';
+import { BUSY_BATCH_RECORDS, UpdateLog } from './update-log';
 
 describe('UpdateLog', () => {
   let dir: string;
@@ -61,6 +61,32 @@ describe('UpdateLog', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(done).toBe(true);
     await lone;
+  });
+
+  it('under heavy load (a commit of BUSY_BATCH_RECORDS records or more) spaces commits by busyCommitIntervalMs, else by commitIntervalMs', async () => {
+    const l = (log = await UpdateLog.open(join(dir, 'doc.log'), 0, 0, { fs: nodeFsOps, commitIntervalMs: 20, busyCommitIntervalMs: 2000 }));
+    const heldFor = async (text: string) => {
+      const started = performance.now();
+      await l.append(Buffer.from(text));
+      return performance.now() - started;
+    };
+    // One record at a time: each commit is a light one, so the next waits at most 20 ms after it started.
+    await heldFor('light 1');
+    expect(await heldFor('light 2')).toBeLessThan(1000);
+    // A burst commits together (one fdatasync for all): a busy commit.
+    await Promise.all(Array.from({ length: BUSY_BATCH_RECORDS }, (_, i) => l.append(Buffer.from(`burst ${i}`))));
+    const synced = l.syncCount;
+    // The next record waits until 2 s after that commit started; it commits alone, a light commit again.
+    expect(await heldFor('after the burst')).toBeGreaterThan(1000);
+    expect(l.syncCount).toBe(synced + 1);
+    expect(await heldFor('light 3')).toBeLessThan(1000);
+    expect(readBack()).toEqual([
+      'light 1',
+      'light 2',
+      ...Array.from({ length: BUSY_BATCH_RECORDS }, (_, i) => `burst ${i}`),
+      'after the burst',
+      'light 3',
+    ]);
   });
 
   it('fsyncs each record on its own when group commit is off', async () => {

@@ -38,9 +38,21 @@ export interface UpdateLogOptions {
    * ended): appends meanwhile share the next write and fdatasync. A lone append is never held.
    */
   commitIntervalMs?: number;
+  /**
+   * Under heavy load (the last commit carried BUSY_BATCH_RECORDS records or more), commits start
+   * at most this often instead (default: commitIntervalMs): fewer fdatasyncs and ACKs per edit
+   * where there are many, while the edits of a few typists are still committed within commitIntervalMs.
+   */
+  busyCommitIntervalMs?: number;
   /** For a log created by its first append: the directory to fsync once the file exists, so its entry is durable before anything in it is acknowledged. */
   dirToSync?: string;
 }
+
+/**
+ * A commit of this many records or more means heavy load (see busyCommitIntervalMs): at the
+ * default 10 ms interval, 800 edits a second or more into one document.
+ */
+export const BUSY_BATCH_RECORDS = 8;
 
 /** An open update log that appends records durably, many per fsync. */
 export class UpdateLog {
@@ -60,8 +72,9 @@ export class UpdateLog {
   syncCount = 0;
   /** Records in the log: those found at open (set by the opener) and those committed since. */
   recordCount = 0;
-  /** When the last commit started (performance.now()). */
+  /** When the last commit started (performance.now()), and how many records it carried. */
   private lastCommitAt = -Infinity;
+  private lastBatchRecords = 0;
 
   private constructor(
     readonly path: string,
@@ -198,11 +211,14 @@ export class UpdateLog {
           task.reject(err);
         }
       }
-      const wait = this.lastCommitAt + (this.options.commitIntervalMs ?? 0) - performance.now();
+      const { commitIntervalMs = 0, busyCommitIntervalMs = commitIntervalMs } = this.options;
+      const interval = this.lastBatchRecords >= BUSY_BATCH_RECORDS ? busyCommitIntervalMs : commitIntervalMs;
+      const wait = this.lastCommitAt + interval - performance.now();
       if (this.records.length > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (this.records.length > 0) {
         this.lastCommitAt = performance.now();
         const batch = this.options.groupCommit === false ? this.records.splice(0, 1) : this.records.splice(0);
+        this.lastBatchRecords = batch.length;
         try {
           await this.commit(batch);
         } catch (err) {
