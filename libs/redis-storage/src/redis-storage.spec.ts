@@ -267,11 +267,16 @@ describeWithRedis('RedisStorage on a real redis-server', () => {
     const spare = await startTestRedis();
     const url = spare.url;
     await spare.stop();
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const timersBefore = timers();
     await expect(
       RedisStorage.open({ url, files: { dataDir: tempDir() }, warn: () => undefined, connectTimeoutMs: 2000 }),
     ).rejects.toMatchObject({
       code: 'COLLAB_ERR_REDIS_UNREACHABLE',
       message: expect.stringMatching(new RegExp(`^cannot reach Redis at ${url}: .*ECONNREFUSED`)),
     });
+    // Nothing is left to keep a server that gives up from exiting (ioredis's disconnect() of the
+    // dead connection set a 2 s timer, so collab-server took 2 s to exit).
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
   });
 });

@@ -143,7 +143,8 @@ export class RedisStorage implements DocumentStorage, RedisDocumentHost {
     try {
       await probe.connect();
     } catch (error) {
-      probe.disconnect();
+      // Its socket is gone already; ioredis's disconnect() would wait 2 s for it to close (a timer that keeps the process up).
+      if (probe.status !== 'end') probe.disconnect();
       // connect() rejects with "Connection is closed."; the reason is the error before it.
       const cause = lastError ?? (error as Error);
       throw new RedisUnreachableError(url, cause.message || (cause as NodeJS.ErrnoException).code || String(cause), { cause });

@@ -67,17 +67,19 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     ...(options.args ?? []),
   ];
   let child: ChildProcess;
+  /** Settles once the process has exited and its stderr pipe is closed (an open pipe keeps Jest waiting). */
+  let closed: Promise<unknown>;
   const launch = async () => {
     child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);
     child.on('exit', () => running.delete(child));
+    closed = once(child, 'close');
     await waitForPort(port, { stillAlive: () => child.exitCode === null && child.signalCode === null, timeoutMs: 10_000 });
   };
   await launch();
   const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await closed;
   };
   return {
     port,
