@@ -67,13 +67,13 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     ...(options.args ?? []),
   ];
   let child: ChildProcess;
-  /** Settles once the process has exited and its stderr pipe is closed (an open pipe keeps Jest waiting). */
+  /** Settles once the process has exited and its stderr pipe has closed. */
   let closed: Promise<unknown>;
   const launch = async () => {
     child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);
     child.on('exit', () => running.delete(child));
-    closed = once(child, 'close');
+    closed = once(child, 'close').catch(() => undefined);
     await waitForPort(port, { stillAlive: () => child.exitCode === null && child.signalCode === null, timeoutMs: 10_000 });
   };
   await launch();
