@@ -13,6 +13,7 @@ import { ErrorCode, encodeMessage, makeErrorMessage } from '@collab/collab-proto
 import type { Connection, Refusal, Transport } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
 import { formatEndpoint, normalizeAddress } from '@collab/address';
+import { frameOnce } from './frame-once';
 import { detectProtocol, httpHint } from './protocol-detection';
 
 /** Limits of a TcpTransport. */
@@ -31,23 +32,13 @@ export interface TcpTransportOptions {
   onText(first: Uint8Array | undefined, replacing: Connection): void;
 }
 
-/**
- * Framed copies of the payloads sent lately: a relayed update goes to every client of a document
- * as the same payload, so it is framed (and copied) once, not once per client. Entries go when
- * the payload does.
- */
-const framed = new WeakMap<Uint8Array, Buffer>();
-
-function frameOf(payload: Uint8Array): Buffer {
-  let frame = framed.get(payload);
-  if (!frame) {
-    frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength);
-    frame.writeUInt32BE(payload.byteLength, 0);
-    frame.set(payload, FRAME_HEADER_BYTES);
-    framed.set(payload, frame);
-  }
+/** The frame of a payload, made once however many clients it goes to: length prefix and payload in one buffer. */
+const frameOf = frameOnce((payload) => {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength);
+  frame.writeUInt32BE(payload.byteLength, 0);
+  frame.set(payload, FRAME_HEADER_BYTES);
   return frame;
-}
+});
 
 /** What the connection turned out to speak. */
 type Mode = 'undecided' | 'framed' | 'text' | 'http';

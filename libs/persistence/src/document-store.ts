@@ -88,22 +88,10 @@ function checkOptions(options: StoreOptions): void {
   if (compactRecords !== undefined && !(typeof compactRecords === 'number' && compactRecords > 0)) {
     throw new InvalidOptionError(`compactRecords must be a positive number of records (got ${String(compactRecords)})`);
   }
-  if (textDebounceMs !== undefined && !(typeof textDebounceMs === 'number' && Number.isFinite(textDebounceMs) && textDebounceMs >= 0)) {
-    throw new InvalidOptionError(`textDebounceMs must be a finite number of milliseconds, 0 or more (got ${String(textDebounceMs)})`);
-  }
-  if (
-    commitIntervalMs !== undefined &&
-    !(typeof commitIntervalMs === 'number' && Number.isFinite(commitIntervalMs) && commitIntervalMs >= 0)
-  ) {
-    throw new InvalidOptionError(`commitIntervalMs must be a finite number of milliseconds, 0 or more (got ${String(commitIntervalMs)})`);
-  }
-  if (
-    busyCommitIntervalMs !== undefined &&
-    !(typeof busyCommitIntervalMs === 'number' && Number.isFinite(busyCommitIntervalMs) && busyCommitIntervalMs >= 0)
-  ) {
-    throw new InvalidOptionError(
-      `busyCommitIntervalMs must be a finite number of milliseconds, 0 or more (got ${String(busyCommitIntervalMs)})`,
-    );
+  for (const [name, value] of Object.entries({ textDebounceMs, commitIntervalMs, busyCommitIntervalMs })) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new InvalidOptionError(`${name} must be a finite number of milliseconds, 0 or more (got ${String(value)})`);
+    }
   }
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
     throw new InvalidOptionError('onWarning must be a function');

@@ -36,7 +36,7 @@ import { LiveTextFile } from './live-text-file';
 import { RECORD_HEADER_BYTES, scanRecords, type RecordScan } from './record-codec';
 import { readSnapshot, writeSnapshot } from './snapshot-file';
 import { readTextFile, sha256Hex, TextFile, type BaseRef, type FileRead, type FileStamp, type TextFileContents } from './text-file';
-import { UpdateLog } from './update-log';
+import { UpdateLog, type UpdateLogOptions } from './update-log';
 
 const COMPACTION_RETRY_MS = 1000;
 
@@ -387,28 +387,25 @@ export class DocumentFiles implements StoredDocument {
 
   /** Opens the existing log (cutting a torn tail off); for load only. */
   async openLog(validBytes: number, fileBytes: number): Promise<void> {
-    const { fs, groupCommit, commitIntervalMs, busyCommitIntervalMs } = this.settings;
-    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, {
-      fs,
-      groupCommit,
-      commitIntervalMs,
-      busyCommitIntervalMs,
-      onCommitted: (size, records) => this.maybeCompact(size, records),
-    });
+    this.log = await UpdateLog.open(this.paths.log, validBytes, fileBytes, this.logOptions());
     this.log.recordCount = this.scan.records.length;
   }
 
   /** A log created by its first append (its directory entry fsynced before anything in it is acknowledged). */
   private createLog(): UpdateLog {
-    const { fs, groupCommit, commitIntervalMs, busyCommitIntervalMs, dataDir } = this.settings;
-    return UpdateLog.create(this.paths.log, {
+    return UpdateLog.create(this.paths.log, { ...this.logOptions(), dirToSync: this.settings.dataDir });
+  }
+
+  /** How this document's log commits, and what it does after each commit. */
+  private logOptions(): UpdateLogOptions {
+    const { fs, groupCommit, commitIntervalMs, busyCommitIntervalMs } = this.settings;
+    return {
       fs,
       groupCommit,
       commitIntervalMs,
       busyCommitIntervalMs,
-      dirToSync: dataDir,
       onCommitted: (size, records) => this.maybeCompact(size, records),
-    });
+    };
   }
 
   private maybeCompact(logBytes: number, records: number): void {

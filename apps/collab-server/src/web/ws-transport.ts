@@ -11,6 +11,7 @@ import type { Connection, Refusal, Transport } from '@collab/collab-core';
 import type { Logger } from '@collab/logging';
 import * as wsModule from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import { frameOnce } from '../frame-once';
 import { closeCodeFor, closeReason } from './close-codes';
 
 /** Settings of a WsTransport. */
@@ -41,22 +42,13 @@ const wsFrame = (wsModule as unknown as { Sender: { frame: FrameFunction } }).Se
 const BINARY_MESSAGE = { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false };
 
 /**
- * The WebSocket frames of the payloads sent lately, header and body in one buffer: one write per
- * client (ws.send makes two), and one framing per relayed update however many clients get it.
- * Server frames are not masked and the server negotiates no compression (perMessageDeflate:
- * false), so the frame is the same bytes for every client. Entries go when the payload does.
+ * The WebSocket frame of a payload, header and body in one buffer: one write per client (ws.send
+ * makes two), made once however many clients get it. Server frames are not masked and the server
+ * negotiates no compression (perMessageDeflate: false), so the frame is the same bytes for every client.
  */
-const framed = new WeakMap<Uint8Array, Buffer>();
-
-function frameOf(payload: Uint8Array): Buffer {
-  let frame = framed.get(payload);
-  if (!frame) {
-    const body = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    frame = Buffer.concat(wsFrame(body, BINARY_MESSAGE));
-    framed.set(payload, frame);
-  }
-  return frame;
-}
+const frameOf = frameOnce((payload) =>
+  Buffer.concat(wsFrame(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), BINARY_MESSAGE)),
+);
 
 /** AWARENESS with an update listing no clients: changes nothing anywhere. */
 const EMPTY_AWARENESS = Uint8Array.of(1, 1, 0);
