@@ -1,5 +1,5 @@
 // A client over TCP (or TLS): PROTOCOL.md's 4-byte length-prefixed frames on a socket. Frames
-// queued in one tick go out in one write (the socket is corked until the next tick); a client
+// sent in one tick go out at its end in one write of one buffer; a client
 // that does not read what it is sent is dropped before its backlog grows without bound; a frame
 // larger than the session allows now (small before HELLO) is refused before its body is read.
 // Every connection starts here, undecided: its first byte (or its silence) says whether it is a
@@ -52,7 +52,9 @@ export class TcpTransport implements Transport {
   readonly remoteLabel: string;
   private connection: Connection | undefined;
   private readonly decoder = new FrameDecoder({ maxFrameBytes: 1024 });
-  private corked = false;
+  /** Frames sent in this tick, written together at its end (see flush). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private closing = false;
   private mode: Mode = 'undecided';
   /** A refusal made while the connection was undecided: said once its language is known. */
@@ -89,18 +91,14 @@ export class TcpTransport implements Transport {
   send(payload: Uint8Array): void {
     const { socket } = this;
     if (socket.destroyed || !socket.writable) return;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    socket.write(frameOf(payload));
-    if (socket.writableLength > this.options.maxSendBufferBytes) {
+    const frame = frameOf(payload);
+    if (this.queued.length === 0) process.nextTick(this.flush);
+    this.queued.push(frame);
+    this.queuedBytes += frame.length;
+    const waiting = socket.writableLength + this.queuedBytes;
+    if (waiting > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
-        `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${socket.writableLength} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
+        `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${waiting} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
       );
       // Nothing more it sent is handled: the rest of a read could ask for the document again and again.
       this.closing = true;
@@ -108,6 +106,20 @@ export class TcpTransport implements Transport {
       socket.destroy();
     }
   }
+
+  /**
+   * Writes what this tick sent, copied into one buffer: one write instead of a corked write per
+   * frame (Node's stream keeps an entry per write and hands them to writev), about 1% less CPU
+   * with ten clients typing. Also called before the socket is ended, so nothing is left behind.
+   */
+  private readonly flush = (): void => {
+    const { queued, queuedBytes, socket } = this;
+    if (queued.length === 0) return;
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes));
+  };
 
   close(refusal?: Refusal): void {
     if (this.closing) return;
@@ -121,6 +133,7 @@ export class TcpTransport implements Transport {
     }
     this.stopReading();
     if (refusal) this.send(encodeMessage(makeErrorMessage(refusal.code, refusal.message)));
+    this.flush();
     this.socket.end();
   }
 
@@ -183,6 +196,7 @@ export class TcpTransport implements Transport {
       // Refused while undecided: the refusal as an ERROR frame, now that the client reads frames.
       this.stopReading();
       if (this.refusal) this.send(encodeMessage(makeErrorMessage(this.refusal.code, this.refusal.message)));
+      this.flush();
       this.socket.end();
       return;
     }
