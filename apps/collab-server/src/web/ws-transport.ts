@@ -19,7 +19,7 @@ export interface WsTransportOptions {
   /** The client's address, normalised (`127.0.0.1`, `::1`), and as logs show it (`[::1]:51234`). */
   remoteAddress: string;
   remoteLabel: string;
-  /** The connection under the WebSocket: messages queued in one tick go out in one write (corked until the next tick). */
+  /** The connection under the WebSocket: messages sent in one tick go out at its end in one write. */
   socket: Socket;
   /** Unsent output past which a client that does not read is dropped. */
   maxSendBufferBytes: number;
@@ -61,7 +61,9 @@ export class WsTransport implements Transport {
   private closing = false;
   private lastSent = performance.now();
   private keepAlive: NodeJS.Timeout | undefined;
-  private corked = false;
+  /** Frames sent in this tick, written together at its end (see flush). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -91,31 +93,42 @@ export class WsTransport implements Transport {
     const { ws } = this;
     if (ws.readyState !== ws.OPEN) return;
     this.lastSent = performance.now();
-    const { socket } = this.options;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    // Past ws's own sender, which queues nothing here (no compression): the frames stay in order
-    // with the pings and the close frame it writes.
-    socket.write(frameOf(payload));
-    if (ws.bufferedAmount > this.options.maxSendBufferBytes) {
+    const frame = frameOf(payload);
+    if (this.queued.length === 0) process.nextTick(this.flush);
+    this.queued.push(frame);
+    this.queuedBytes += frame.length;
+    const waiting = ws.bufferedAmount + this.queuedBytes;
+    if (waiting > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
-        `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${ws.bufferedAmount} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
+        `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${waiting} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
       );
+      this.queued = [];
+      this.queuedBytes = 0;
       ws.terminate();
     }
   }
+
+  /**
+   * Writes what this tick sent, in one buffer, past ws's own sender (which queues nothing here:
+   * no compression). Pings and pongs ws writes meanwhile may go first (control frames may come
+   * between messages); the close frame may not, so close() writes what is queued before it.
+   */
+  private readonly flush = (): void => {
+    const { queued, queuedBytes } = this;
+    if (queued.length === 0) return;
+    this.queued = [];
+    this.queuedBytes = 0;
+    const { socket } = this.options;
+    if (this.ws.readyState !== this.ws.OPEN || socket.destroyed || !socket.writable) return;
+    socket.write(queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes));
+  };
 
   close(refusal?: Refusal): void {
     if (this.closing) return;
     this.closing = true;
     this.ws.off('message', this.onMessage);
     clearInterval(this.keepAlive);
+    this.flush();
     if (refusal) this.ws.close(closeCodeFor(refusal.code), closeReason(refusal.message));
     else this.ws.close(1000);
     // A client that does not answer the close frame must not hold the connection open.
