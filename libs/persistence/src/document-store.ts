@@ -54,9 +54,9 @@ export interface StoreOptions {
   commitIntervalMs?: number;
   /**
    * Under heavy load (a commit carried 8 records or more: 800 edits a second into one document at
-   * 10 ms), commits start at most this often instead (default 40 ms): each fdatasync and each
-   * client's ACK then covers more edits, where they cost the most CPU; a few typists' edits are
-   * still acknowledged within commitIntervalMs.
+   * 10 ms), a commit waits for about 100 records, up to this long (default 40 ms): each fdatasync
+   * and each client's ACK then covers more edits, where they cost the most CPU; a few typists'
+   * edits are still acknowledged within commitIntervalMs (see UpdateLogOptions.busyCommitIntervalMs).
    */
   busyCommitIntervalMs?: number;
   /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StoreClosedError } from './errors';
 import { nodeFsOps } from './fs-ops';
 import { scanRecords } from './record-codec';
-import { BUSY_BATCH_RECORDS, UpdateLog } from './update-log';
+import { BUSY_BATCH_RECORDS, TARGET_BATCH_RECORDS, UpdateLog } from './update-log';
 
 describe('UpdateLog', () => {
   let dir: string;
@@ -73,7 +73,9 @@ describe('UpdateLog', () => {
     // One record at a time: each commit is a light one, so the next waits at most 20 ms after it started.
     await heldFor('light 1');
     expect(await heldFor('light 2')).toBeLessThan(1000);
-    // A burst commits together (one fdatasync for all): a busy commit.
+    // After a pause, a burst commits together (one fdatasync for all): a busy commit, of records
+    // that came at a low rate (8 over the pause), so the next commit may wait the whole busy interval.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await Promise.all(Array.from({ length: BUSY_BATCH_RECORDS }, (_, i) => l.append(Buffer.from(`burst ${i}`))));
     const synced = l.syncCount;
     // The next record waits until 2 s after that commit started; it commits alone, a light commit again.
@@ -87,6 +89,21 @@ describe('UpdateLog', () => {
       'after the burst',
       'light 3',
     ]);
+  });
+
+  it('under heavy load holds a commit no longer than about TARGET_BATCH_RECORDS records take to arrive', async () => {
+    const l = (log = await UpdateLog.open(join(dir, 'doc.log'), 0, 0, { fs: nodeFsOps, commitIntervalMs: 20, busyCommitIntervalMs: 2000 }));
+    await l.append(Buffer.from('first'));
+    // Many records within the 20 ms after that commit: a busy commit at a high rate (more than
+    // TARGET_BATCH_RECORDS in 20 ms), so the next one may start 20 ms after it, not 2 s.
+    const many = 2 * TARGET_BATCH_RECORDS;
+    await Promise.all(Array.from({ length: many }, (_, i) => l.append(Buffer.from(`fast ${i}`))));
+    const synced = l.syncCount;
+    const started = performance.now();
+    await l.append(Buffer.from('next'));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(l.syncCount).toBe(synced + 1);
+    expect(readBack()).toEqual(['first', ...Array.from({ length: many }, (_, i) => `fast ${i}`), 'next']);
   });
 
   it('fsyncs each record on its own when group commit is off', async () => {
