@@ -20,8 +20,8 @@ function settingsFromEnvironment(prefix) {
  * - a young generation of 8 MiB (two semi-spaces of 4) instead of up to 32 MiB: about 20 MiB less
  *   peak RSS under a steady stream of edits, at the same CPU;
  * - no more V8 helper threads (parallel scavenges, concurrent marking, compiling) than cores,
- *   at least 2 (Node starts 4 whatever the machine): on 2 cores, 3-10% less CPU per edit in
- *   alternating A/B runs (1 thread: worse than 2); unchanged from 4 cores up.
+ *   at least 2 (Node starts 4 whatever the machine): on 2 cores, about 3% less CPU per edit on
+ *   average over six alternating A/B runs (0.90-1.06x; 1 thread: 1.06x of 2); unchanged from 4 cores up.
  */
 const COLLAB_NODE_ARGS = ['--max-semi-space-size=4', `--v8-pool-size=${Math.min(4, Math.max(2, os.availableParallelism()))}`];
 /**
