@@ -42,6 +42,24 @@ describe('CollabServer', () => {
     expect(readFileSync(join(dataDir, 'temp.txt'), 'utf8')).toBe('durable line\n');
   });
 
+  it('acknowledges changes stored by one commit with one ACK, and a change sent again after that commit too', async () => {
+    const { port } = await startServer();
+    const raw = await rawClient(port);
+    raw.hello();
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    for (const letter of 'abcde') doc.getText('content').insert(0, letter);
+    const acks = () => raw.messages.filter((m) => m.type === MessageType.Ack).map((m) => (m as { count: number }).count);
+    // Five updates in one write: one commit (they share one promise in the log), ACKed up to 5.
+    raw.socket.write(Buffer.concat(updates.map((data) => encodeMessageFrame({ type: MessageType.Sync, syncType: SyncType.Update, data }))));
+    await waitFor(() => acks().includes(5), 'ACK 5');
+    expect(acks().at(-1)).toBe(5);
+    // The last update again: it changes nothing, waits on the commit that has settled, and is ACKed.
+    raw.send({ type: MessageType.Sync, syncType: SyncType.Update, data: updates[4] });
+    await waitFor(() => acks().includes(6), 'ACK 6');
+  });
+
   it('sends the current document to a new client', async () => {
     const { port } = await startServer();
     const a = await connectClient(port);

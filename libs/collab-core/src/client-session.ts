@@ -89,6 +89,8 @@ export class ClientSession implements Connection, HostedSession {
   /** The most changes known stored; an ACK for them is queued while ackQueued. */
   private changesStored = 0;
   private ackQueued = false;
+  /** The last change's storage promise, and the number of the last change waiting on it. */
+  private awaiting: { readonly stored: Promise<void>; n: number; settled: boolean } | undefined;
   /** Messages that arrived while the document was loading. */
   private early: Message[] = [];
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -394,10 +396,19 @@ export class ClientSession implements Connection, HostedSession {
       const tooLarge = error.reason === 'too-large' || error.reason === 'too-many-items';
       return this.fail(tooLarge ? ErrorCode.DocumentTooLarge : ErrorCode.ProtocolError, error.message);
     }
+    // Changes stored by one commit may share one promise (the file storage's do): one handler
+    // for them, which acknowledges the last. (A change that changed nothing gets the promise of
+    // the last append, which may have settled already: it gets a handler of its own.)
+    if (stored === this.awaiting?.stored && !this.awaiting.settled) {
+      this.awaiting.n = n;
+      return;
+    }
+    const awaiting: NonNullable<typeof this.awaiting> = (this.awaiting = { stored, n, settled: false });
     stored.then(
       () => {
-        if (n <= this.changesStored) return;
-        this.changesStored = n;
+        awaiting.settled = true;
+        if (awaiting.n <= this.changesStored) return;
+        this.changesStored = awaiting.n;
         // Changes stored by one commit are acknowledged together, with one ACK of the last.
         if (!this.ackQueued) {
           this.ackQueued = true;
@@ -405,6 +416,7 @@ export class ClientSession implements Connection, HostedSession {
         }
       },
       (error: Error) => {
+        awaiting.settled = true;
         this.host.logger.error(`Could not store an edit of client ${this.label} to ${document.name}: ${error.message}`);
         this.fail(
           ErrorCode.StorageUnavailable,

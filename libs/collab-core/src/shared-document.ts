@@ -454,10 +454,15 @@ export class SharedDocument {
   private store(record: Uint8Array): Promise<void> {
     this.unstored = false;
     const appended = this.stored.append(record);
-    appended.catch(() => (this.unstored = true));
+    // Appends that share a commit may share a promise (the file storage's do): one handler each.
+    if (appended !== this.lastAppend) appended.catch(this.markUnstored);
     this.lastAppend = appended;
     return appended;
   }
+
+  private readonly markUnstored = (): void => {
+    this.unstored = true;
+  };
 
   private changed(origin: ChangeOrigin, shape: UpdateShape): void {
     this.stored.changed();

@@ -158,6 +158,9 @@ export class DocumentFiles implements StoredDocument {
   private base: BaseTracker | undefined;
   /** The log, once there is one (a new document's is created by its first append). */
   private log: UpdateLog | undefined;
+  /** The log's promise for the last append, and what append() made of it (appends that share a commit share both). */
+  private lastLogAppend: Promise<void> | undefined;
+  private lastAppended: Promise<void> = Promise.resolve();
   /** SHA-256 of the snapshot's payload now (null: none); NAME.meta names the snapshot a base is found in by it. */
   private snapshotSha: string | null;
   /** NAME.base holds a base NAME.meta may point at (until the next write of NAME.txt). */
@@ -315,11 +318,17 @@ export class DocumentFiles implements StoredDocument {
     this.log ??= this.createLog();
     const appended = this.log.append(update);
     this.base?.appended();
-    return appended.catch((err: unknown) => {
-      this.unstored = true;
-      throw err;
-    });
+    if (appended !== this.lastLogAppend) {
+      this.lastLogAppend = appended;
+      this.lastAppended = appended.catch(this.appendFailed);
+    }
+    return this.lastAppended;
   }
+
+  private readonly appendFailed = (err: unknown): never => {
+    this.unstored = true;
+    throw err;
+  };
 
   changed(): void {
     this.live?.changed();

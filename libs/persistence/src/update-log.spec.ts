@@ -106,9 +106,23 @@ describe('UpdateLog', () => {
     expect(readBack()).toEqual(['first', ...Array.from({ length: many }, (_, i) => `fast ${i}`), 'next']);
   });
 
+  it('gives the appends that share a commit one promise, and the next commit another', async () => {
+    const l = await open();
+    const first = [l.append(Buffer.from('a')), l.append(Buffer.from('b')), l.append(Buffer.from('c'))];
+    expect(first[1]).toBe(first[0]);
+    expect(first[2]).toBe(first[0]);
+    await first[0];
+    const next = l.append(Buffer.from('d'));
+    expect(next).not.toBe(first[0]);
+    await next;
+    expect(readBack()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('fsyncs each record on its own when group commit is off', async () => {
     const l = await open(false);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => l.append(Buffer.from(`r${i}`))));
+    const appends = Array.from({ length: 20 }, (_, i) => l.append(Buffer.from(`r${i}`)));
+    expect(new Set(appends).size).toBe(20);
+    await Promise.all(appends);
     expect(l.syncCount).toBe(20);
     expect(readBack()).toHaveLength(20);
   });

@@ -14,10 +14,25 @@ import { StoreClosedError, toStorageError } from './errors';
 import { writeFully, type FsFile, type FsOps } from './fs-ops';
 import { encodeRecord } from './record-codec';
 
-interface PendingRecord {
-  frame: Uint8Array;
+/**
+ * The appends that share one commit share one promise: what each waits on until then is its
+ * record's bytes and this, not a promise and two functions of its own (under heavy load a
+ * commit holds a hundred records; see TARGET_BATCH_RECORDS).
+ */
+interface Waiters {
+  readonly promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+function newWaiters(): Waiters {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 interface PendingTask {
@@ -69,7 +84,9 @@ export const TARGET_BATCH_RECORDS = 100;
 export class UpdateLog {
   private committed: number;
   private dirtyTail = false;
-  private records: PendingRecord[] = [];
+  /** Framed records not yet taken by a commit, and their waiters: one per commit to come (one per record without group commit). */
+  private records: Uint8Array[] = [];
+  private waiters: Waiters[] = [];
   private tasks: PendingTask[] = [];
   private running = false;
   private idleWaiters: Array<() => void> = [];
@@ -149,10 +166,11 @@ export class UpdateLog {
     if (this.closed || this.closing) return Promise.reject(new StoreClosedError(`update log ${this.path}`));
     const frame = encodeRecord(payload);
     this.uncommittedBytes += frame.length;
-    return new Promise<void>((resolve, reject) => {
-      this.records.push({ frame, resolve, reject });
-      this.kick();
-    });
+    this.records.push(frame);
+    let waiters = this.waiters[this.waiters.length - 1];
+    if (!waiters || this.options.groupCommit === false) this.waiters.push((waiters = newWaiters()));
+    this.kick();
+    return waiters.promise;
   }
 
   /** Runs `task` between two commits, with no write in flight; used for compaction. */
@@ -228,7 +246,9 @@ export class UpdateLog {
       if (this.records.length > 0) {
         this.previousCommitAt = this.lastCommitAt;
         this.lastCommitAt = performance.now();
-        const batch = this.options.groupCommit === false ? this.records.splice(0, 1) : this.records.splice(0);
+        const single = this.options.groupCommit === false;
+        const batch = single ? this.records.splice(0, 1) : this.records.splice(0);
+        const waiters = single ? this.waiters.splice(0, 1) : this.waiters.splice(0);
         this.lastBatchRecords = batch.length;
         try {
           await this.commit(batch);
@@ -236,13 +256,11 @@ export class UpdateLog {
           // Records queued behind a failed batch may build on it (an edit next to one that was
           // not stored): storing them without it would ACK edits a restart cannot rebuild.
           // They fail too; their writers resend them.
-          for (const r of batch.concat(this.records.splice(0))) {
-            this.uncommittedBytes -= r.frame.length;
-            r.reject(err);
-          }
+          for (const frame of batch.concat(this.records.splice(0))) this.uncommittedBytes -= frame.length;
+          for (const w of waiters.concat(this.waiters.splice(0))) w.reject(err);
           continue;
         }
-        for (const r of batch) r.resolve();
+        for (const w of waiters) w.resolve();
         this.recordCount += batch.length;
         this.options.onCommitted?.(this.committed, this.recordCount);
       }
@@ -260,13 +278,8 @@ export class UpdateLog {
     return Math.max(commitIntervalMs, Math.min(busyCommitIntervalMs, forTarget));
   }
 
-  private async commit(batch: PendingRecord[]): Promise<void> {
-    let data: Uint8Array;
-    if (batch.length === 1) {
-      data = batch[0].frame;
-    } else {
-      data = Buffer.concat(batch.map((r) => r.frame));
-    }
+  private async commit(batch: Uint8Array[]): Promise<void> {
+    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch);
     let step = 'create';
     try {
       this.file ??= await this.options.fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
