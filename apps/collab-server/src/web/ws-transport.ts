@@ -12,6 +12,7 @@ import type { Logger } from '@collab/logging';
 import * as wsModule from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { frameOnce } from '../frame-once';
+import { TickWriter } from '../tick-writer';
 import { closeCodeFor, closeReason } from './close-codes';
 
 /** Settings of a WsTransport. */
@@ -61,9 +62,15 @@ export class WsTransport implements Transport {
   private closing = false;
   private lastSent = performance.now();
   private keepAlive: NodeJS.Timeout | undefined;
-  /** Frames sent in this tick, written together at its end (see flush). */
-  private queued: Buffer[] = [];
-  private queuedBytes = 0;
+  /**
+   * Frames go past ws's own sender (which queues nothing here: no compression). Pings and pongs
+   * ws writes meanwhile may go first (control frames may come between messages); the close frame
+   * may not, so close() writes what is queued before it.
+   */
+  private readonly output = new TickWriter((data) => {
+    const { socket } = this.options;
+    if (this.ws.readyState === this.ws.OPEN && !socket.destroyed && socket.writable) socket.write(data);
+  });
 
   constructor(
     private readonly ws: WebSocket,
@@ -93,42 +100,23 @@ export class WsTransport implements Transport {
     const { ws } = this;
     if (ws.readyState !== ws.OPEN) return;
     this.lastSent = performance.now();
-    const frame = frameOf(payload);
-    if (this.queued.length === 0) process.nextTick(this.flush);
-    this.queued.push(frame);
-    this.queuedBytes += frame.length;
-    const waiting = ws.bufferedAmount + this.queuedBytes;
+    this.output.push(frameOf(payload));
+    const waiting = ws.bufferedAmount + this.output.queuedBytes;
     if (waiting > this.options.maxSendBufferBytes) {
       this.options.logger.warn(
         `Client ${this.connection?.label ?? this.remoteLabel} is not reading (${waiting} bytes waiting); disconnecting it, it will resynchronise when it reconnects`,
       );
-      this.queued = [];
-      this.queuedBytes = 0;
+      this.output.clear();
       ws.terminate();
     }
   }
-
-  /**
-   * Writes what this tick sent, in one buffer, past ws's own sender (which queues nothing here:
-   * no compression). Pings and pongs ws writes meanwhile may go first (control frames may come
-   * between messages); the close frame may not, so close() writes what is queued before it.
-   */
-  private readonly flush = (): void => {
-    const { queued, queuedBytes } = this;
-    if (queued.length === 0) return;
-    this.queued = [];
-    this.queuedBytes = 0;
-    const { socket } = this.options;
-    if (this.ws.readyState !== this.ws.OPEN || socket.destroyed || !socket.writable) return;
-    socket.write(queued.length === 1 ? queued[0]! : Buffer.concat(queued, queuedBytes));
-  };
 
   close(refusal?: Refusal): void {
     if (this.closing) return;
     this.closing = true;
     this.ws.off('message', this.onMessage);
     clearInterval(this.keepAlive);
-    this.flush();
+    this.output.flush();
     if (refusal) this.ws.close(closeCodeFor(refusal.code), closeReason(refusal.message));
     else this.ws.close(1000);
     // A client that does not answer the close frame must not hold the connection open.
