@@ -101,13 +101,7 @@ export class CollabCore implements SessionHost {
             maxDepth: settings.maxPresenceDepth,
             maxIdsPerPeer: settings.maxPresenceIdsPerClient,
           },
-          onChange: (name, origin, shape, recipients) =>
-            this.logLines.note(
-              name,
-              origin.label,
-              shape,
-              recipients.map((r) => r.label),
-            ),
+          onChange: (name, origin, shape, recipients) => this.logLines.note(name, origin, shape, recipients),
         },
       },
       this.logger,

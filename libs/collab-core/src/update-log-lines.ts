@@ -9,12 +9,17 @@ import type { UpdateShape } from './update-shape';
 /** Past this many recipients the `Broadcasted` lines go to debug level. */
 const RECIPIENTS_AT_INFO = 10;
 
+/** An author or recipient: its label is read only when a line is logged (it is built on each read). */
+export interface Labelled {
+  readonly label: string;
+}
+
 interface Pending {
   readonly document: string;
   readonly author: string;
   inserted: string;
   deleted: number;
-  readonly recipients: Set<string>;
+  readonly recipients: Set<Labelled>;
   timer: NodeJS.Timeout;
 }
 
@@ -28,9 +33,14 @@ export class UpdateLogLines {
     private readonly flushAfterMs = 1000,
   ) {}
 
-  /** Notes a change by `author` to `document`, relayed to `recipients`. */
-  note(document: string, author: string, shape: UpdateShape, recipients: Iterable<string>): void {
+  /**
+   * Notes a change by `author` to `document`, relayed to `recipients`. Called for every edit:
+   * nothing is built when the `[UPDATE]` line is not logged, and the recipients' labels only
+   * when their lines are.
+   */
+  note(document: string, origin: Labelled, shape: UpdateShape, recipients: Iterable<Labelled>): void {
     if (!this.logger.isEnabled('update')) return;
+    const author = origin.label;
     const key = `${document}\u0000${author}`;
     let entry = this.pending.get(key);
     if (!entry) {
@@ -74,6 +84,9 @@ export class UpdateLogLines {
     this.logger.update(`Document updated by ${entry.author}: ${summary}`);
     const level = entry.recipients.size > RECIPIENTS_AT_INFO ? 'debug' : 'info';
     if (!this.logger.isEnabled(level)) return;
-    for (const recipient of entry.recipients) this.logger[level](`Broadcasted update to client ${recipient}`);
+    // One line per label (a client that reconnected under the same name and port is one line).
+    const labels = new Set<string>();
+    for (const recipient of entry.recipients) labels.add(recipient.label);
+    for (const label of labels) this.logger[level](`Broadcasted update to client ${label}`);
   }
 }
