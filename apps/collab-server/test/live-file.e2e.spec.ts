@@ -192,16 +192,25 @@ it('merges a save from vim (:s then :w, default backup and writebackup) in tmux 
   const tmux = (...args: string[]) =>
     execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' } });
   const screen = () => tmux('capture-pane', '-p', '-t', 'vim');
+  // Waits for vim's screen to match; on a timeout the error shows the screen (a prompt nobody
+  // expected, say). Generous: a loaded machine can take seconds to run vim.
+  const waitForScreen = async (pattern: RegExp, what: string) => {
+    try {
+      await waitFor(() => pattern.test(screen()), what, 20_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; vim's screen:\n${screen()}`);
+    }
+  };
   try {
     await typeWhile(async () => {
       tmux('new-session', '-d', '-s', 'vim', '-x', '100', '-y', '30', '-c', dataDir, 'vim', '--clean', 'temp.txt');
-      await waitFor(() => screen().includes('"temp.txt"') || screen().includes('title'), 'vim to show temp.txt', 10_000);
+      await waitForScreen(/"temp\.txt"|title/, 'vim to show temp.txt');
       tmux('send-keys', '-t', 'vim', ':s/^title$/TITLE (vim)/', 'Enter');
       tmux('send-keys', '-t', 'vim', ':w', 'Enter');
       // The server rewrote temp.txt since vim read it (the others type): vim asks before writing.
-      await waitFor(() => /written|really want to write/.test(screen()), 'vim to write or ask', 10_000);
+      await waitForScreen(/written|really want to write/, 'vim to write or ask');
       if (/really want to write/.test(screen())) tmux('send-keys', '-t', 'vim', 'y');
-      await waitFor(() => /written/.test(screen()), 'vim to write', 10_000);
+      await waitForScreen(/written/, 'vim to write');
       tmux('send-keys', '-t', 'vim', ':q!', 'Enter');
     });
   } finally {
@@ -214,7 +223,7 @@ it('merges a save from vim (:s then :w, default backup and writebackup) in tmux 
   const text = await converged();
   expect(text.startsWith('TITLE (vim)\nbody\n')).toBe(true);
   expectEveryLineOnce(text);
-});
+}, 90_000);
 
 it('merges an edit made between a kill -9 and the restart, keeping every line ACKed before the kill', async () => {
   await typeWhile(async () => undefined);
