@@ -84,7 +84,7 @@ export class UpdateLogLines {
     this.logger.update(`Document updated by ${entry.author}: ${summary}`);
     const level = entry.recipients.size > RECIPIENTS_AT_INFO ? 'debug' : 'info';
     if (!this.logger.isEnabled(level)) return;
-    // One line per label (a client that reconnected under the same name and port is one line).
+    // One line per label: two peers may carry the same one.
     const labels = new Set<string>();
     for (const recipient of entry.recipients) labels.add(recipient.label);
     for (const label of labels) this.logger[level](`Broadcasted update to client ${label}`);
